@@ -1,0 +1,136 @@
+// Package scorer turns one image into a liveness result: it loads the face detector and the two
+// anti-spoof nets once (verified, through package models and scorer/engine), finds the face, crops
+// it as the nets were trained, runs them and builds a Result. A Scorer is safe for concurrent use.
+package scorer
+
+// Verdict is the decision on one image.
+type Verdict string
+
+// Verdicts. NoFace and Rejected are non-responses, not spoof decisions.
+const (
+	Live     Verdict = "live"
+	Spoof    Verdict = "spoof"
+	NoFace   Verdict = "no_face"
+	Rejected Verdict = "rejected" // a strict quality check failed; see Result.Quality
+)
+
+// Status says whether an input was scored at all.
+const (
+	StatusOK    = "ok"
+	StatusError = "error"
+)
+
+// Result is the outcome of scoring one image. Its JSON form is the one schema every output of
+// spoofsense uses (check's json/ndjson/csv, eval's score files, serve's /v1/check).
+type Result struct {
+	// File names the input (a path, "-" for stdin, or empty for in-memory images).
+	File string `json:"file,omitempty"`
+	// Status is "ok" when the image was scored (whatever the verdict) and "error" when it could
+	// not be read or decoded; Error then says why.
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+
+	Verdict Verdict `json:"verdict,omitempty"`
+	// ProbReal is the probability that the face is live: the mean over the nets of softmax[1].
+	ProbReal float64 `json:"prob_real"`
+	// Score is an unbounded liveness score that orders images as ProbReal does without
+	// saturating: the mean over nets of logit[1] − logsumexp(logit[0], logit[2]).
+	Score float64 `json:"score"`
+	// Threshold is the decision threshold used: live when ProbReal ≥ Threshold.
+	Threshold float64 `json:"threshold"`
+
+	// FaceCount is how many faces the detector kept after NMS.
+	FaceCount int `json:"face_count"`
+	// Face is the scored face (the largest one unless the policy says otherwise); nil when none.
+	Face *Face `json:"face,omitempty"`
+	// Faces holds every detected face's result when the face policy is "all".
+	Faces []Face `json:"faces,omitempty"`
+
+	// CropPolicy names how the crops were taken: "single" (REFERENCE §1.5) or "multi" (§1.7).
+	CropPolicy string `json:"crop_policy,omitempty"`
+	// BoxMode names the box geometry: "raw" UltraFace box or "mapped" to the training geometry.
+	BoxMode string `json:"box_mode,omitempty"`
+
+	Quality []QualityCheck `json:"quality,omitempty"`
+	Image   ImageInfo      `json:"image"`
+	Timings Timings        `json:"timings_ms"`
+	Models  []ModelVersion `json:"models,omitempty"`
+}
+
+// Box is an axis-aligned rectangle in pixels of the (EXIF-rotated) image.
+type Box struct {
+	X int `json:"x"`
+	Y int `json:"y"`
+	W int `json:"w"`
+	H int `json:"h"`
+}
+
+// Face is one detected face and, when it was scored, its liveness.
+type Face struct {
+	// DetectorBox is the UltraFace box in pixels; Box is the box the crops were taken around
+	// (equal to DetectorBox unless the box mode is "mapped").
+	DetectorBox   Box     `json:"detector_box"`
+	Box           Box     `json:"box"`
+	DetectorScore float64 `json:"detector_score"`
+
+	Verdict  Verdict     `json:"verdict,omitempty"`
+	ProbReal float64     `json:"prob_real"`
+	Score    float64     `json:"score"`
+	Nets     []NetResult `json:"nets,omitempty"`
+}
+
+// NetResult is what one anti-spoof net said about one face.
+type NetResult struct {
+	Name string `json:"name"`
+	// CropScale is the scale the net was trained with (2.7 or 4.0); EffectiveScale is the one
+	// used after clamping to the image (REFERENCE §1.4 step 1).
+	CropScale      float64 `json:"crop_scale"`
+	EffectiveScale float64 `json:"effective_scale"`
+	// Softmax is the mean over crops of the softmax of the logits (index 1 = live).
+	Softmax [3]float64 `json:"softmax"`
+	// Logits are the raw outputs for the first (full-scale) crop.
+	Logits [3]float64  `json:"logits"`
+	Crops  []CropScore `json:"crops,omitempty"`
+}
+
+// CropScore is the net's output on one crop.
+type CropScore struct {
+	// ScaleFactor multiplies the effective scale (1.0, 0.9, 0.8 in the multi-crop policy).
+	ScaleFactor float64    `json:"scale_factor"`
+	Logits      [3]float64 `json:"logits"`
+	Softmax     [3]float64 `json:"softmax"`
+}
+
+// QualityCheck is one of the image requirements of REFERENCE §1.6, measured.
+type QualityCheck struct {
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`
+	Limit  float64 `json:"limit"`
+	Passed bool    `json:"passed"`
+}
+
+// ImageInfo describes the decoded input.
+type ImageInfo struct {
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Format string `json:"format,omitempty"`
+	// Orientation is the EXIF orientation tag that was applied (1 = none).
+	Orientation int   `json:"exif_orientation"`
+	Bytes       int64 `json:"bytes,omitempty"`
+}
+
+// Timings are the milliseconds spent in each stage.
+type Timings struct {
+	Decode  float64 `json:"decode"`
+	Detect  float64 `json:"detect"`
+	Crop    float64 `json:"crop"`
+	Nets    float64 `json:"nets"`
+	Quality float64 `json:"quality"`
+	Total   float64 `json:"total"`
+}
+
+// ModelVersion traces a result to the exact model bytes.
+type ModelVersion struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"` // first 12 hex digits
+}
