@@ -40,12 +40,13 @@ tools:
 	@$(GOBIN)/staticcheck -version 2>/dev/null | grep -qF '($(STATICCHECK_VERSION:v%=%))' || go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 ## test: vet, gofmt, staticcheck, the race-enabled tests (SIMD build) and the fallback kernels
-test: tools
+test: tools models
 	go vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GOBIN)/staticcheck ./...
 	CGO_ENABLED=1 go test -race -count=1 ./...
+	go test -count=1 -tags embedmodels ./models/
 	GOEXPERIMENT= CGO_ENABLED=0 go test -count=1 ./scorer/...
 
 ## bench: Go benchmarks beside onnxruntime on the same models, with the ratio

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	modelscmd "github.com/spoofsense/spoofsense/cmd/models"
 )
 
 // version is set at build time: -ldflags "-X github.com/spoofsense/spoofsense/cmd.version=…".
@@ -41,7 +42,8 @@ that the face is live and a verdict.`,
 		return &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
 	})
 	root.AddCommand(
-	// Each verb adds its constructor here, e.g. modelscmd.NewCmdModels(f, nil).
+		// Each verb adds its constructor here, e.g. modelscmd.NewCmdModels(f, nil).
+		modelscmd.NewCmdModels(f, nil),
 	)
 	return root
 }
