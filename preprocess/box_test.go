@@ -1,0 +1,87 @@
+package preprocess
+
+import "testing"
+
+func TestRawBox(t *testing.T) {
+	tests := []struct {
+		x1, y1, x2, y2 float32
+		w, h           int
+		want           Box
+	}{
+		{0.25, 0.5, 0.75, 1, 400, 200, Box{100, 100, 200, 100}},
+		{0.1, 0.1, 0.2, 0.2, 99, 99, Box{9, 9, 9, 9}},       // 9.9 → 9, 19.8−9.9 = 9.9 → 9
+		{-0.015, 0, 0.5, 0.5, 100, 100, Box{-1, 0, 51, 50}}, // −1.5 truncates toward zero
+	}
+	for _, tt := range tests {
+		if got := RawBox(tt.x1, tt.y1, tt.x2, tt.y2, tt.w, tt.h); got != tt.want {
+			t.Errorf("RawBox(%g,%g,%g,%g, %d×%d) = %v, want %v", tt.x1, tt.y1, tt.x2, tt.y2, tt.w, tt.h, got, tt.want)
+		}
+	}
+}
+
+func TestMapBox(t *testing.T) {
+	// w=100, h=200: nw=117, nh=172.6; cx = 0+50−1.6 = 48.4, cy = 0+100+14.2 = 114.2.
+	got := MapBox(Box{0, 0, 100, 200})
+	if want := (Box{-10, 27, 117, 172}); got != want { // x = int(−10.1), y = int(27.9)
+		t.Errorf("MapBox = %v, want %v", got, want)
+	}
+	if got.X != -10 {
+		t.Errorf("x = %d, want −10 (truncation toward zero of −10.1)", got.X)
+	}
+}
+
+func TestQualityMeasures(t *testing.T) {
+	flat := flatImage(100, 80, 200, 100, 50)
+	box := Box{10, 10, 50, 40}
+	wantLuma := float64((200*4899 + 100*9617 + 50*1868 + 8192) >> 14)
+	if got := MeanLuma(flat, box); got != wantLuma {
+		t.Errorf("MeanLuma(flat) = %g, want %g", got, wantLuma)
+	}
+	if got := LaplacianVariance(flat, box); got != 0 {
+		t.Errorf("LaplacianVariance(flat) = %g, want 0", got)
+	}
+	checker := newTestImage(100, 80, func(x, y int) (uint8, uint8, uint8) {
+		if (x+y)%2 == 0 {
+			return 255, 255, 255
+		}
+		return 0, 0, 0
+	})
+	// Every pixel's Laplacian is ±4·255 (4 opposite neighbours), alternating: variance (1020)².
+	if got := LaplacianVariance(checker, Box{0, 0, 100, 80}); got != 1020*1020 {
+		t.Errorf("LaplacianVariance(checkerboard) = %g, want %d", got, 1020*1020)
+	}
+	sharp := noiseImage(100, 80, 1)
+	blurred, _ := Resize(sharp, sharp.Bounds(), 25, 20)
+	blurred, _ = Resize(blurred, blurred.Bounds(), 100, 80)
+	if s, b := LaplacianVariance(sharp, box), LaplacianVariance(blurred, box); b >= s/4 {
+		t.Errorf("blurred variance %g not well below sharp %g", b, s)
+	}
+	if got := MeanLuma(flat, Box{200, 200, 10, 10}); got != 0 {
+		t.Errorf("MeanLuma outside the image = %g, want 0", got)
+	}
+}
+
+func TestBoxGeometryHelpers(t *testing.T) {
+	tests := []struct {
+		box      Box
+		w, h     int
+		border   int
+		fraction float64
+	}{
+		{Box{15, 20, 50, 40}, 100, 100, 15, 0.2},
+		{Box{0, 0, 100, 100}, 100, 100, 0, 1},
+		{Box{-10, 50, 20, 20}, 100, 100, -10, 0.02},
+		{Box{60, 60, 50, 50}, 100, 100, -10, 0.16},
+	}
+	for _, tt := range tests {
+		if got := BorderDistance(tt.box, tt.w, tt.h); got != tt.border {
+			t.Errorf("BorderDistance(%v) = %d, want %d", tt.box, got, tt.border)
+		}
+		if got := AreaFraction(tt.box, tt.w, tt.h); got != tt.fraction {
+			t.Errorf("AreaFraction(%v) = %g, want %g", tt.box, got, tt.fraction)
+		}
+	}
+	if got := (Box{0, 0, 300, 224}).MinSide(); got != 224 {
+		t.Errorf("MinSide = %d, want 224", got)
+	}
+}
