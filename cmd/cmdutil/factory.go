@@ -22,6 +22,9 @@ type Factory struct {
 	Version string
 	// ModelsDir is the --models flag value ("" means $SPOOFSENSE_MODELS, then the user cache).
 	ModelsDir string
+	// NewScorer, when set, replaces scorer.New in LoadScorer (tests set a fake). Nil means the
+	// real scorer.
+	NewScorer NewScorerFunc
 }
 
 // ExitError carries an exit code out of a command's run func without printing anything more.

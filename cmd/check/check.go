@@ -1,0 +1,221 @@
+// Package check implements `spoofsense check`: it scores image files, directories, a list of
+// paths or stdin with one shared scorer and a pool of workers, and writes the results in input
+// order as a table, JSON, NDJSON or CSV, with a progress bar, a summary line and an exit code a
+// script can act on.
+package check
+
+import (
+	"context"
+	"path"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/report"
+	"github.com/spoofsense/spoofsense/scorer"
+)
+
+// CheckOptions is everything `spoofsense check` needs to run, filled from its flags.
+type CheckOptions struct {
+	IO *cmdutil.IOStreams
+	// LoadScorer loads the scorer; it is called once, when the first image is about to be scored.
+	LoadScorer func(ctx context.Context, opts scorer.Options) (cmdutil.ImageScorer, error)
+
+	// Paths are the PATH arguments: files, directories, or "-" for one image on stdin.
+	Paths []string
+	// FilesFrom names a file ("-" = stdin) listing one path per line, or per NUL with
+	// NullSeparated. Each listed path is treated like a PATH argument.
+	FilesFrom     string
+	NullSeparated bool
+
+	// Include and Exclude are glob patterns (path.Match syntax) filtering the files found in
+	// directories; a pattern with a "/" matches the path below the directory argument, one
+	// without matches the base name. Exclude also prunes directories. Hidden lets the walk enter
+	// and take dot-files. Files named explicitly are always scored.
+	Include []string
+	Exclude []string
+	Hidden  bool
+
+	// Workers is how many images are scored at once (≥ 1).
+	Workers int
+	// Format is the output format; the zero value is filled in from whether stdout is a terminal.
+	Format report.Format
+	// Scorer holds the scoring options (threshold, strict, faces, crops, box).
+	Scorer scorer.Options
+	// Annotate, when set, is a directory receiving a copy of each scored image with the face
+	// box, verdict and probability drawn on it.
+	Annotate string
+
+	Quiet    bool // no progress bar, no summary line
+	Progress bool // draw the progress bar even when stderr is not a terminal
+	ExitZero bool // exit 0 whatever the verdicts and file errors
+}
+
+const longHelp = `Score images for presentation attacks and report one result per image, in the order
+given, while later images are still being scored.
+
+Each PATH is an image file, a directory (walked recursively; images are picked by extension
+or by their first bytes, hidden files and directories are skipped unless --hidden, symlinks
+are followed and loops skipped), or "-" for one image read from stdin. --files-from reads
+more paths from a file or stdin, one per line (NUL-separated with -0).
+
+Output (-o): table (default when stdout is a terminal; printed once everything is scored),
+ndjson (default otherwise: one JSON result per line), json (one document with "results" and
+"summary") or csv (a header row, then one row per image). An image that cannot be read or
+decoded gets a row with status "error" and the reason; the others are still scored. A
+progress bar is drawn on stderr when it is a terminal, and a summary line is written there
+at the end (unless --quiet).
+
+Exit status:
+  0    every image was scored live
+  1    at least one image was not live (spoof, no face, or rejected by --strict), or the
+       models could not be loaded
+  2    usage error (bad flag or argument)
+  3    at least one input could not be read or decoded (this wins over 1), an annotated
+       copy could not be written, or no image was found
+  130  interrupted (Ctrl-C): the results scored so far are printed, in order
+With --exit-zero, 1 and 3 become 0.`
+
+// NewCmdCheck builds the check command. runF, when not nil, receives the validated options
+// instead of running them (flag tests stop there).
+func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Command {
+	opts := &CheckOptions{IO: f.IOStreams, LoadScorer: f.LoadScorer}
+	var (
+		format string
+		faces  = string(scorer.FacesLargest)
+		crops  string
+		box    = string(scorer.BoxRaw)
+	)
+	cmd := &cobra.Command{
+		Use:   "check [flags] PATH...",
+		Short: "Score images, directories or stdin for liveness",
+		Long:  longHelp,
+		Example: `  spoofsense check selfie.jpg
+  spoofsense check -o csv --workers 4 photos/ > results.csv
+  find uploads -name '*.jpg' -print0 | spoofsense check --files-from - -0 -o ndjson
+  curl -s https://example.com/face.png | spoofsense check -`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			if err := opts.setEnums(format, faces, crops, box); err != nil {
+				return err
+			}
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return checkRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&format, "output", "o", "", "output format: "+report.FormatList()+
+		" (default table on a terminal, else ndjson)")
+	fl.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "images scored at once")
+	fl.Float64Var(&opts.Scorer.Threshold, "threshold", scorer.DefaultThreshold,
+		"decision threshold: live when prob_real ≥ threshold (0 < t ≤ 1)")
+	fl.BoolVar(&opts.Scorer.Strict, "strict", false, "refuse (verdict rejected) images failing a quality check")
+	fl.StringVar(&faces, "faces", faces, "which faces to score: largest|all|reject-multiple")
+	fl.StringVar(&crops, "crops", "", "crops per net: single|multi (default: the scorer's)")
+	fl.StringVar(&box, "box", box, "face box geometry: raw|mapped")
+	fl.StringVar(&opts.Annotate, "annotate", "", "write a copy of each image with the face box and verdict drawn into `DIR`")
+	fl.StringVar(&opts.FilesFrom, "files-from", "", "read more paths from `FILE` (- for stdin), one per line")
+	fl.BoolVarP(&opts.NullSeparated, "null", "0", false, "paths in --files-from are NUL-separated")
+	fl.StringArrayVar(&opts.Include, "include", nil, "only take files in directories matching `GLOB` (repeatable)")
+	fl.StringArrayVar(&opts.Exclude, "exclude", nil, "skip files and directories matching `GLOB` (repeatable)")
+	fl.BoolVar(&opts.Hidden, "hidden", false, "also take hidden files and directories when walking")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress bar and no summary line")
+	fl.BoolVar(&opts.Progress, "progress", false, "draw the progress bar even when stderr is not a terminal")
+	fl.BoolVar(&opts.ExitZero, "exit-zero", false, "exit 0 even when an image is not live or cannot be read")
+	cmd.MarkFlagsMutuallyExclusive("quiet", "progress")
+	return cmd
+}
+
+// setEnums parses the string-valued flags into their typed options.
+func (o *CheckOptions) setEnums(format, faces, crops, box string) error {
+	if format == "" {
+		o.Format = report.NDJSON
+		if o.IO.StdoutTTY {
+			o.Format = report.Table
+		}
+	} else {
+		f, err := report.ParseFormat(format)
+		if err != nil {
+			return cmdutil.UsageError("--output: %v", err)
+		}
+		o.Format = f
+	}
+	var err error
+	if o.Scorer.Faces, err = oneOf("--faces", faces, scorer.FacesLargest, scorer.FacesAll, scorer.FacesRejectMultiple); err != nil {
+		return err
+	}
+	if crops != "" {
+		if o.Scorer.Crops, err = oneOf("--crops", crops, scorer.CropsSingle, scorer.CropsMulti); err != nil {
+			return err
+		}
+	}
+	if o.Scorer.Box, err = oneOf("--box", box, scorer.BoxRaw, scorer.BoxMapped); err != nil {
+		return err
+	}
+	return nil
+}
+
+// oneOf returns value as a T when it is one of allowed, else a usage error naming the flag.
+func oneOf[T ~string](flag, value string, allowed ...T) (T, error) {
+	if slices.Contains(allowed, T(value)) {
+		return T(value), nil
+	}
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	return "", cmdutil.UsageError("%s: unknown value %q (want %s)", flag, value, strings.Join(names, "|"))
+}
+
+// validate checks the options that do not depend on the file system.
+func (o *CheckOptions) validate() error {
+	if len(o.Paths) == 0 && o.FilesFrom == "" {
+		return cmdutil.UsageError("no PATH given (use - to read one image from stdin)")
+	}
+	stdin := 0
+	for _, p := range o.Paths {
+		if p == "" {
+			return cmdutil.UsageError("empty PATH argument")
+		}
+		if p == "-" {
+			stdin++
+		}
+	}
+	if o.FilesFrom == "-" {
+		stdin++
+	}
+	if stdin > 1 {
+		return cmdutil.UsageError("stdin (-) can be read only once")
+	}
+	if o.NullSeparated && o.FilesFrom == "" {
+		return cmdutil.UsageError("-0/--null needs --files-from")
+	}
+	if o.Workers < 1 {
+		return cmdutil.UsageError("--workers must be at least 1, not %d", o.Workers)
+	}
+	if !(o.Scorer.Threshold > 0 && o.Scorer.Threshold <= 1) {
+		return cmdutil.UsageError("--threshold must be in (0, 1], not %g", o.Scorer.Threshold)
+	}
+	for _, pats := range []struct {
+		flag string
+		list []string
+	}{{"--include", o.Include}, {"--exclude", o.Exclude}} {
+		for _, p := range pats.list {
+			if _, err := path.Match(p, ""); err != nil {
+				return cmdutil.UsageError("%s %q: %v", pats.flag, p, err)
+			}
+		}
+	}
+	if o.Annotate == "-" {
+		return cmdutil.UsageError("--annotate needs a directory, not -")
+	}
+	return nil
+}

@@ -1,0 +1,36 @@
+package cmdutil
+
+import (
+	"context"
+	"io"
+
+	"github.com/spoofsense/spoofsense/scorer"
+)
+
+// ImageScorer scores one image read from r. *scorer.Scorer implements it; command tests pass
+// fakes. Implementations must be safe for concurrent use: commands share one across workers.
+type ImageScorer interface {
+	ScoreReader(ctx context.Context, r io.Reader, name string) (scorer.Result, error)
+}
+
+// NewScorerFunc loads a scorer with the given options (see Factory.NewScorer).
+type NewScorerFunc func(ctx context.Context, opts scorer.Options) (ImageScorer, error)
+
+// LoadScorer returns a scorer for opts, loading the models now. A command calls it only once it
+// knows it has images to score, so --help and flag errors never load a model. An empty
+// opts.ModelsDir is filled from the --models flag. It uses f.NewScorer when set (tests), else
+// scorer.New.
+func (f *Factory) LoadScorer(ctx context.Context, opts scorer.Options) (ImageScorer, error) {
+	if opts.ModelsDir == "" {
+		opts.ModelsDir = f.ModelsDir
+	}
+	if f.NewScorer != nil {
+		return f.NewScorer(ctx, opts)
+	}
+	s, err := scorer.New(ctx, opts)
+	if err != nil {
+		// Return a nil interface, not a typed nil *scorer.Scorer.
+		return nil, err
+	}
+	return s, nil
+}

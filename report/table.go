@@ -1,0 +1,121 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/spoofsense/spoofsense/scorer"
+)
+
+// ANSI colours for verdicts in the table.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+)
+
+// tableHeader names the table's columns.
+func tableHeader() []any {
+	return []any{"file", "verdict", "prob_real", "score", "faces", "box", "quality warnings"}
+}
+
+// tableEncoder collects rows and renders one table at End, so that a progress bar drawn while
+// scoring never interleaves with it. Rows are kept as strings, a few hundred bytes each.
+type tableEncoder struct {
+	w     io.Writer
+	color bool
+	rows  [][]string
+}
+
+func newTableEncoder(w io.Writer, opts EncoderOptions) *tableEncoder {
+	return &tableEncoder{w: w, color: opts.Color}
+}
+
+func (e *tableEncoder) Begin() error { return nil }
+
+func (e *tableEncoder) Write(r scorer.Result) error {
+	e.rows = append(e.rows, e.row(r))
+	return nil
+}
+
+func (e *tableEncoder) End(Summary) error {
+	t := tablewriter.NewTable(e.w,
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{
+			tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignLeft,
+		}}),
+	)
+	t.Header(tableHeader()...)
+	for _, row := range e.rows {
+		if err := t.Append(row); err != nil {
+			return fmt.Errorf("table: %w", err)
+		}
+	}
+	e.rows = nil
+	return t.Render()
+}
+
+func (e *tableEncoder) row(r scorer.Result) []string {
+	file := printable(r.File)
+	if r.Status == scorer.StatusError {
+		return []string{file, e.paint(ansiRed, "error"), "", "", "", "", printable(r.Error)}
+	}
+	prob, score, box := "", "", ""
+	if r.Face != nil {
+		prob = strconv.FormatFloat(r.ProbReal, 'f', 3, 64)
+		score = strconv.FormatFloat(r.Score, 'f', 2, 64)
+		b := r.Face.Box
+		box = fmt.Sprintf("%d,%d %dx%d", b.X, b.Y, b.W, b.H)
+	}
+	return []string{
+		file,
+		e.paint(verdictColor(r.Verdict), string(r.Verdict)),
+		prob,
+		score,
+		strconv.Itoa(r.FaceCount),
+		box,
+		printable(strings.Join(FailedChecks(r), ", ")),
+	}
+}
+
+// printable escapes control characters (a newline in a file name, an escape sequence in an
+// error) so that each row stays one line and cannot drive the terminal.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func verdictColor(v scorer.Verdict) string {
+	switch v {
+	case scorer.Live:
+		return ansiGreen
+	case scorer.Spoof:
+		return ansiRed
+	}
+	return ansiYellow
+}
+
+func (e *tableEncoder) paint(color, s string) string {
+	if !e.color || s == "" {
+		return s
+	}
+	return color + s + ansiReset
+}
