@@ -13,8 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spoofsense/spoofsense/cmd/check"
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
 	modelscmd "github.com/spoofsense/spoofsense/cmd/models"
+	"github.com/spoofsense/spoofsense/cmd/serve"
 )
 
 // version is set at build time: -ldflags "-X github.com/spoofsense/spoofsense/cmd.version=…".
@@ -42,8 +44,10 @@ that the face is live and a verdict.`,
 		return &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
 	})
 	root.AddCommand(
+		check.NewCmdCheck(f, nil),
 		// Each verb adds its constructor here, e.g. modelscmd.NewCmdModels(f, nil).
 		modelscmd.NewCmdModels(f, nil),
+		serve.NewCmdServe(f, nil),
 	)
 	return root
 }

@@ -1,0 +1,377 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spoofsense/spoofsense/preprocess"
+	"github.com/spoofsense/spoofsense/scorer"
+)
+
+// The messages of POST /antispoofing. The first three are the commercial API's, byte for byte
+// (REFERENCE §4); the last two answer cases its documentation does not cover.
+const (
+	msgSuccess       = "Process finished successfully"
+	msgNoFace        = "face not detected"
+	msgInvalidBase64 = "Invalid base64 string"
+	msgInvalidImage  = "Invalid image"
+	msgRejected      = "image rejected by the face policy or a quality check"
+)
+
+// Labels of model_output.pred_idx.
+const (
+	predReal  = "real"
+	predSpoof = "spoof"
+)
+
+// antispoofingResponse is the commercial API's answer.
+type antispoofingResponse struct {
+	Success     bool         `json:"success"`
+	Message     string       `json:"message"`
+	ModelOutput *modelOutput `json:"model_output,omitempty"`
+}
+
+type modelOutput struct {
+	PredIdx  string  `json:"pred_idx"`
+	ProbReal float64 `json:"prob_real"`
+}
+
+// handleAntispoofing serves POST /antispoofing, the commercial contract: JSON {"data": base64}
+// in; success, message and model_output out. Its decision is the commercial one, real when
+// prob_real > threshold (strictly), where /v1/check and the CLI say live when prob_real ≥ it.
+func (s *Server) handleAntispoofing(w http.ResponseWriter, r *http.Request) {
+	if mt := mediaType(r); mt != "application/json" && mt != "" {
+		writeError(w, r, &apiError{Status: http.StatusUnsupportedMediaType, Code: codeUnsupportedMediaType,
+			Message: "send a JSON body {\"data\": \"<base64 image>\"} with Content-Type: application/json"})
+		return
+	}
+	release, aerr := s.admit(r)
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	defer release()
+	body, aerr := s.readBody(w, r)
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	data, aerr := parseBase64Request(body)
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	st := stateOf(r.Context())
+	img, err := decodeBase64(data)
+	if err != nil {
+		st.errCode = codeInvalidBase64
+		writeJSON(w, http.StatusOK, antispoofingResponse{Message: msgInvalidBase64})
+		return
+	}
+	res, aerr := s.scoreImage(r, img, "", s.cfg.Scorer)
+	if aerr != nil {
+		if aerr.Code == codeUnreadableImage {
+			st.errCode = aerr.Code
+			writeJSON(w, http.StatusOK, antispoofingResponse{Message: msgInvalidImage})
+			return
+		}
+		writeError(w, r, aerr)
+		return
+	}
+	verdict := res.Verdict
+	var answer antispoofingResponse
+	switch res.Verdict {
+	case scorer.Live, scorer.Spoof:
+		pred := predSpoof
+		verdict = scorer.Spoof
+		if res.ProbReal > s.cfg.Scorer.Threshold {
+			pred, verdict = predReal, scorer.Live
+		}
+		answer = antispoofingResponse{Success: true, Message: msgSuccess,
+			ModelOutput: &modelOutput{PredIdx: pred, ProbReal: res.ProbReal}}
+		st.probReal = &res.ProbReal
+	case scorer.NoFace:
+		answer = antispoofingResponse{Message: msgNoFace}
+	default:
+		answer = antispoofingResponse{Message: msgRejected}
+	}
+	st.verdict = string(verdict)
+	s.metrics.observeResult("/antispoofing", res, verdict)
+	writeJSON(w, http.StatusOK, answer)
+}
+
+// handleCheck serves POST /v1/check: the full scorer.Result (the schema of `check -o json`)
+// for an image sent raw (image/* or application/octet-stream), as the multipart field "image",
+// or as JSON {"data": base64}. Query parameters threshold, faces, crops and box override the
+// server's defaults for this request.
+func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
+	opts, threshold, aerr := s.checkOptions(r.URL.Query())
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	mt := mediaType(r)
+	form := ""
+	switch {
+	case strings.HasPrefix(mt, "image/") || mt == "application/octet-stream":
+		form = "raw"
+	case mt == "multipart/form-data":
+		form = "multipart"
+	case mt == "application/json":
+		form = "json"
+	default:
+		writeError(w, r, &apiError{Status: http.StatusUnsupportedMediaType, Code: codeUnsupportedMediaType,
+			Message: "send the image raw (Content-Type image/* or application/octet-stream), as the " +
+				"multipart/form-data field \"image\", or as application/json {\"data\": \"<base64>\"}"})
+		return
+	}
+	release, aerr := s.admit(r)
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	defer release()
+
+	var img []byte
+	name := ""
+	switch form {
+	case "raw":
+		img, aerr = s.readBody(w, r)
+		if aerr == nil && len(img) == 0 {
+			aerr = &apiError{Status: http.StatusBadRequest, Code: codeMissingImage, Message: "the request body is empty"}
+		}
+	case "multipart":
+		img, name, aerr = s.readMultipartImage(w, r)
+	case "json":
+		var body []byte
+		var data string
+		if body, aerr = s.readBody(w, r); aerr == nil {
+			data, aerr = parseBase64Request(body)
+		}
+		if aerr == nil {
+			var err error
+			if img, err = decodeBase64(data); err != nil {
+				aerr = &apiError{Status: http.StatusBadRequest, Code: codeInvalidBase64,
+					Message: "the \"data\" field is not valid base64: " + err.Error()}
+			}
+		}
+	}
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	res, aerr := s.scoreImage(r, img, name, opts)
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	if threshold != nil {
+		res = withThreshold(res, *threshold)
+	}
+	st := stateOf(r.Context())
+	st.verdict = string(res.Verdict)
+	if res.Verdict == scorer.Live || res.Verdict == scorer.Spoof {
+		st.probReal = &res.ProbReal
+	}
+	s.metrics.observeResult("/v1/check", res, res.Verdict)
+	writeJSON(w, http.StatusOK, res)
+}
+
+// checkOptions reads the query parameters of /v1/check. The threshold is returned apart: it does
+// not need a scorer of its own and is applied to the result by withThreshold.
+func (s *Server) checkOptions(q url.Values) (scorer.Options, *float64, *apiError) {
+	opts := s.cfg.Scorer
+	var threshold *float64
+	bad := func(format string, a ...any) (scorer.Options, *float64, *apiError) {
+		return opts, nil, &apiError{Status: http.StatusBadRequest, Code: codeInvalidParameter, Message: fmt.Sprintf(format, a...)}
+	}
+	for name, vals := range q {
+		v := vals[len(vals)-1]
+		switch name {
+		case "threshold":
+			t, err := strconv.ParseFloat(v, 64)
+			if err != nil || t < 0 || t > 1 {
+				return bad("threshold %q: want a number in [0, 1]", v)
+			}
+			threshold = &t
+		case "faces":
+			p := scorer.FacePolicy(v)
+			if !slices.Contains([]scorer.FacePolicy{scorer.FacesLargest, scorer.FacesAll, scorer.FacesRejectMultiple}, p) {
+				return bad("faces %q: want largest, all or reject-multiple", v)
+			}
+			opts.Faces = p
+		case "crops":
+			p := scorer.CropPolicy(v)
+			if p != scorer.CropsSingle && p != scorer.CropsMulti {
+				return bad("crops %q: want single or multi", v)
+			}
+			opts.Crops = p
+		case "box":
+			m := scorer.BoxMode(v)
+			if m != scorer.BoxRaw && m != scorer.BoxMapped {
+				return bad("box %q: want raw or mapped", v)
+			}
+			opts.Box = m
+		default:
+			return bad("unknown query parameter %q (known: threshold, faces, crops, box)", name)
+		}
+	}
+	return opts, threshold, nil
+}
+
+// withThreshold returns res decided again at threshold t: live when prob_real ≥ t, for the image
+// and for each face. Non-responses (no_face, rejected) stay as they are.
+func withThreshold(res scorer.Result, t float64) scorer.Result {
+	decide := func(v scorer.Verdict, p float64) scorer.Verdict {
+		if v != scorer.Live && v != scorer.Spoof {
+			return v
+		}
+		if p >= t {
+			return scorer.Live
+		}
+		return scorer.Spoof
+	}
+	res.Threshold = t
+	res.Verdict = decide(res.Verdict, res.ProbReal)
+	if res.Face != nil {
+		f := *res.Face
+		f.Verdict = decide(f.Verdict, f.ProbReal)
+		res.Face = &f
+	}
+	if res.Faces != nil {
+		faces := slices.Clone(res.Faces)
+		for i := range faces {
+			faces[i].Verdict = decide(faces[i].Verdict, faces[i].ProbReal)
+		}
+		res.Faces = faces
+	}
+	return res
+}
+
+// admit checks readiness and takes an admission slot; the caller must call release. It answers
+// 413 at once for a declared length over the limit, 503 before the warm-up or when full.
+func (s *Server) admit(r *http.Request) (release func(), aerr *apiError) {
+	if aerr := s.checkLength(r); aerr != nil {
+		return nil, aerr
+	}
+	if !s.Ready() {
+		return nil, &apiError{Status: http.StatusServiceUnavailable, Code: codeNotReady,
+			Message: "the models are still loading; retry shortly", RetryAfter: DefaultRetryAfter}
+	}
+	if !s.adm.tryEnter() {
+		return nil, &apiError{Status: http.StatusServiceUnavailable, Code: codeBusy,
+			Message: "the inference queue is full; retry shortly", RetryAfter: DefaultRetryAfter}
+	}
+	return s.adm.leave, nil
+}
+
+// scoreImage scores img with a scorer for opts, waiting for a worker; the wait and the inference
+// together are bounded by the request timeout and end when the client goes away.
+func (s *Server) scoreImage(r *http.Request, img []byte, name string, opts scorer.Options) (scorer.Result, *apiError) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	if err := s.adm.acquireWorker(ctx); err != nil {
+		return scorer.Result{}, s.contextError(r)
+	}
+	defer s.adm.releaseWorker()
+	sc, err := s.scorers.get(ctx, opts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return scorer.Result{}, s.contextError(r)
+		}
+		s.log.Error("build scorer", "request_id", stateOf(r.Context()).id, "err", err)
+		return scorer.Result{}, &apiError{Status: http.StatusInternalServerError, Code: codeInternal,
+			Message: "could not load the models for these options"}
+	}
+	res, err := sc.ScoreReader(ctx, bytes.NewReader(img), name)
+	if err != nil {
+		if ctx.Err() != nil {
+			return scorer.Result{}, s.contextError(r)
+		}
+		return scorer.Result{}, s.scoreError(r, res, err)
+	}
+	return res, nil
+}
+
+// contextError is the answer when the request's context ended: the client left (logged as 499)
+// or the request timeout passed (503).
+func (s *Server) contextError(r *http.Request) *apiError {
+	if r.Context().Err() != nil {
+		return &apiError{Status: http.StatusServiceUnavailable, Code: codeClientClosed,
+			Message: "the client closed the request"}
+	}
+	return &apiError{Status: http.StatusServiceUnavailable, Code: codeTimeout,
+		Message:    fmt.Sprintf("no answer within the request timeout of %s; retry later", s.cfg.RequestTimeout),
+		RetryAfter: DefaultRetryAfter}
+}
+
+// scoreError maps a scoring failure. Input the decoder refused or could not read is the
+// client's: 413 for an image over the decoder's byte limit, 422 otherwise. A failure after the
+// image was decoded (the detector or a net) is ours: 500, logged.
+func (s *Server) scoreError(r *http.Request, res scorer.Result, err error) *apiError {
+	switch {
+	case errors.Is(err, preprocess.ErrTooLarge):
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: codeBodyTooLarge, Message: err.Error()}
+	case errors.Is(err, preprocess.ErrEmpty), errors.Is(err, preprocess.ErrTooManyPixels),
+		errors.Is(err, preprocess.ErrUnsupportedFormat), res.Image.Width == 0:
+		// A zero width: the scorer failed before it had an image, i.e. while decoding it.
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: codeUnreadableImage, Message: err.Error()}
+	}
+	s.log.Error("score", "request_id", stateOf(r.Context()).id, "err", err)
+	return &apiError{Status: http.StatusInternalServerError, Code: codeInternal,
+		Message: "scoring failed; the request id identifies it in the server log"}
+}
+
+// handleHealthz answers 200 while the process serves.
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// handleReadyz answers 200 once the models are loaded and the self-test passed, 503 before.
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	if s.Ready() {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		return
+	}
+	msg := "warming up: loading the models and running the self-test"
+	s.mu.Lock()
+	if s.warmErr != nil {
+		msg = "warm-up failed: " + s.warmErr.Error()
+	}
+	s.mu.Unlock()
+	writeError(w, r, &apiError{Status: http.StatusServiceUnavailable, Code: codeNotReady, Message: msg})
+}
+
+// versionResponse is the body of GET /version.
+type versionResponse struct {
+	Version string                `json:"version"`
+	Go      string                `json:"go"`
+	Models  []scorer.ModelVersion `json:"models,omitempty"`
+}
+
+func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	v := versionResponse{Version: s.cfg.Version, Go: runtime.Version(), Models: s.modelsVer}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, v)
+}
+
+// openAPIDoc is the OpenAPI 3 description of every route; a test keeps it and the routes equal.
+//
+//go:embed openapi.yaml
+var openAPIDoc []byte
+
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Header().Set("Content-Length", strconv.Itoa(len(openAPIDoc)))
+	_, _ = w.Write(openAPIDoc)
+}

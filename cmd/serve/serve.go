@@ -1,0 +1,288 @@
+// Package serve is `spoofsense serve`: a self-hosted REST service that scores selfies for
+// presentation attacks. It speaks the commercial API's POST /antispoofing contract byte for byte,
+// a richer POST /v1/check returning the scorer.Result schema, and the probes, Prometheus metrics
+// and OpenAPI document a deployment needs, with API keys, bounded queues and graceful shutdown.
+// All of spoofsense's HTTP serving lives here.
+package serve
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/scorer"
+)
+
+// EnvPrefix prefixes the environment variable of every flag: --api-keys-file is read from
+// SPOOFSENSE_API_KEYS_FILE when the flag is not given.
+const EnvPrefix = "SPOOFSENSE_"
+
+// EnvAPIKeys names the variable holding comma-separated API keys (there is no flag for them, so
+// that keys never show in a process list).
+const EnvAPIKeys = "SPOOFSENSE_API_KEYS"
+
+// ServeOptions are the settings of one `spoofsense serve` run, filled from flags and the
+// environment.
+type ServeOptions struct {
+	IO        *cmdutil.IOStreams
+	Version   string
+	NewScorer NewScorerFunc
+
+	Addr        string
+	APIKeysFile string
+	// APIKeys come from $SPOOFSENSE_API_KEYS; the file's keys are added at run time.
+	APIKeys   []string
+	LogFormat string
+	LogLevel  string
+
+	MaxInflight  int
+	Queue        int
+	MaxBodyBytes int64
+	MaxScorers   int
+
+	Threshold float64
+	Faces     string
+	Crops     string
+	Box       string
+
+	ReadTimeout     time.Duration
+	RequestTimeout  time.Duration
+	IdleTimeout     time.Duration
+	ShutdownTimeout time.Duration
+
+	// Healthcheck, when set, makes the run a probe instead of a server: GET this URL and exit 0
+	// on 200, 1 otherwise (for container HEALTHCHECKs in images without a shell or curl).
+	Healthcheck string
+}
+
+// NewCmdServe builds the serve command. runF, when not nil, receives the parsed options instead
+// of running the server (flag tests).
+func NewCmdServe(f *cmdutil.Factory, runF func(*ServeOptions) error) *cobra.Command {
+	opts := &ServeOptions{
+		IO:      f.IOStreams,
+		Version: f.Version,
+		NewScorer: func(ctx context.Context, o scorer.Options) (ImageScorer, error) {
+			return f.LoadScorer(ctx, o)
+		},
+	}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve liveness checks over HTTP (commercial-compatible /antispoofing and /v1/check)",
+		Long: `Serve runs spoofsense as a REST service.
+
+  POST /antispoofing   JSON {"data": "<base64 image>"}: the commercial API's contract
+  POST /v1/check       raw image, multipart field "image" or JSON: the full result
+                       (query: threshold, faces, crops, box)
+  GET  /healthz /readyz /metrics /version /openapi.yaml
+
+Every flag can also be set with an environment variable: SPOOFSENSE_ and the flag name in
+upper case with dashes as underscores (SPOOFSENSE_ADDR, SPOOFSENSE_MAX_INFLIGHT, ...); a flag on
+the command line wins. API keys come from --api-keys-file (one per line, # comments) and/or
+SPOOFSENSE_API_KEYS (comma-separated); when any is set, the POST routes need the x-api-key header.
+
+The server stops on SIGINT or SIGTERM: it stops accepting, lets in-flight requests finish
+(up to --shutdown-timeout) and exits 0.`,
+		Example: `  spoofsense serve --addr 127.0.0.1:8080
+  SPOOFSENSE_API_KEYS=k1,k2 spoofsense serve --log-format json
+  curl -s -H 'Content-Type: application/json' -d "{\"data\":\"$(base64 -w0 selfie.jpg)\"}" localhost:8080/antispoofing
+  curl -s --data-binary @selfie.jpg -H 'Content-Type: image/jpeg' 'localhost:8080/v1/check?threshold=0.6'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := applyEnv(cmd.Flags(), os.LookupEnv); err != nil {
+				return err
+			}
+			if v, ok := os.LookupEnv(EnvAPIKeys); ok {
+				opts.APIKeys = SplitAPIKeys(v)
+			}
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return serveRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "`host:port` to listen on (0.0.0.0:8080 for every interface)")
+	fl.StringVar(&opts.APIKeysFile, "api-keys-file", "", "`file` of API keys, one per line (# comments); requires x-api-key on POST routes")
+	fl.StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
+	fl.StringVar(&opts.LogLevel, "log-level", "info", "log level: debug, info, warn or error (probe requests log at debug)")
+	fl.IntVar(&opts.MaxInflight, "max-inflight", runtime.NumCPU(), "images scored at once")
+	fl.IntVar(&opts.Queue, "queue", DefaultQueue, "requests that may wait for a worker beyond --max-inflight; more get 503")
+	fl.Int64Var(&opts.MaxBodyBytes, "max-body", DefaultMaxBodyBytes, "largest request body in `bytes`; larger get 413")
+	fl.IntVar(&opts.MaxScorers, "max-scorers", DefaultMaxScorers, "scorers kept for per-request faces/crops/box overrides")
+	fl.Float64Var(&opts.Threshold, "threshold", scorer.DefaultThreshold, "decision threshold on prob_real (/antispoofing: real when >, /v1/check: live when ≥)")
+	fl.StringVar(&opts.Faces, "faces", string(scorer.FacesLargest), "face policy: largest, all or reject-multiple")
+	fl.StringVar(&opts.Crops, "crops", string(scorer.CropsSingle), "crop policy: single (one crop per net) or multi (three per net: more accurate, 3× the net time)")
+	fl.StringVar(&opts.Box, "box", string(scorer.BoxRaw), "box geometry: raw or mapped")
+	fl.DurationVar(&opts.ReadTimeout, "read-timeout", DefaultReadTimeout, "time allowed to read a request, headers and body")
+	fl.DurationVar(&opts.RequestTimeout, "request-timeout", DefaultRequestTimeout, "time allowed for the queue wait plus the inference")
+	fl.DurationVar(&opts.IdleTimeout, "idle-timeout", DefaultIdleTimeout, "idle keep-alive connections are closed after this")
+	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "time in-flight requests get to finish on shutdown")
+	fl.StringVar(&opts.Healthcheck, "healthcheck", "", "probe this `URL` (e.g. http://127.0.0.1:8080/readyz) and exit 0 on 200 instead of serving")
+	return cmd
+}
+
+// applyEnv sets every flag not given on the command line from its SPOOFSENSE_* variable, except
+// --healthcheck (a variable must not turn the server into a probe) and --help.
+func applyEnv(fs *pflag.FlagSet, lookup func(string) (string, bool)) error {
+	var err error
+	fs.VisitAll(func(fl *pflag.Flag) {
+		if err != nil || fl.Changed || fl.Name == "healthcheck" || fl.Name == "help" {
+			return
+		}
+		name := EnvName(fl.Name)
+		v, ok := lookup(name)
+		if !ok {
+			return
+		}
+		if e := fs.Set(fl.Name, v); e != nil {
+			err = cmdutil.UsageError("%s=%q: %v", name, v, e)
+		}
+	})
+	return err
+}
+
+// EnvName is the environment variable of a flag: "max-inflight" → "SPOOFSENSE_MAX_INFLIGHT".
+func EnvName(flag string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+func (o *ServeOptions) validate() error {
+	oneOf := func(flag, v string, allowed ...string) error {
+		if !slices.Contains(allowed, v) {
+			return cmdutil.UsageError("--%s %q: want %s", flag, v, strings.Join(allowed, ", "))
+		}
+		return nil
+	}
+	for _, err := range []error{
+		oneOf("log-format", o.LogFormat, "text", "json"),
+		oneOf("log-level", o.LogLevel, "debug", "info", "warn", "error"),
+		oneOf("faces", o.Faces, string(scorer.FacesLargest), string(scorer.FacesAll), string(scorer.FacesRejectMultiple)),
+		oneOf("crops", o.Crops, string(scorer.CropsSingle), string(scorer.CropsMulti)),
+		oneOf("box", o.Box, string(scorer.BoxRaw), string(scorer.BoxMapped)),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	switch {
+	case o.Threshold <= 0 || o.Threshold > 1:
+		return cmdutil.UsageError("--threshold %v: want a number in (0, 1]", o.Threshold)
+	case o.MaxInflight < 1:
+		return cmdutil.UsageError("--max-inflight %d: want at least 1", o.MaxInflight)
+	case o.Queue < 0:
+		return cmdutil.UsageError("--queue %d: want 0 or more", o.Queue)
+	case o.MaxBodyBytes < 1:
+		return cmdutil.UsageError("--max-body %d: want at least 1 byte", o.MaxBodyBytes)
+	case o.MaxScorers < 1:
+		return cmdutil.UsageError("--max-scorers %d: want at least 1", o.MaxScorers)
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{
+		{"read-timeout", o.ReadTimeout}, {"request-timeout", o.RequestTimeout},
+		{"idle-timeout", o.IdleTimeout}, {"shutdown-timeout", o.ShutdownTimeout},
+	} {
+		if d.v <= 0 {
+			return cmdutil.UsageError("--%s %s: want a positive duration", d.flag, d.v)
+		}
+	}
+	return nil
+}
+
+// newLogger builds the structured logger the options ask for, writing to w.
+func (o *ServeOptions) newLogger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(o.LogLevel)) // validated
+	ho := &slog.HandlerOptions{Level: level}
+	if o.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, ho))
+	}
+	return slog.New(slog.NewTextHandler(w, ho))
+}
+
+// serveRun listens on opts.Addr and serves until ctx is cancelled (SIGINT/SIGTERM).
+func serveRun(ctx context.Context, opts *ServeOptions) error {
+	if opts.Healthcheck != "" {
+		return healthcheck(ctx, opts.Healthcheck)
+	}
+	keys := slices.Clone(opts.APIKeys)
+	if opts.APIKeysFile != "" {
+		fileKeys, err := ReadAPIKeysFile(opts.APIKeysFile)
+		if err != nil {
+			return cmdutil.UsageError("--api-keys-file: %v", err)
+		}
+		keys = append(keys, fileKeys...)
+	}
+	log := opts.newLogger(opts.IO.ErrOut)
+	queue := opts.Queue
+	if queue == 0 {
+		queue = -1 // the flag's 0 means no queue; Config's zero means the default
+	}
+	srv, err := New(Config{
+		NewScorer: opts.NewScorer,
+		Scorer: scorer.Options{
+			Threshold: opts.Threshold,
+			Faces:     scorer.FacePolicy(opts.Faces),
+			Crops:     scorer.CropPolicy(opts.Crops),
+			Box:       scorer.BoxMode(opts.Box),
+		},
+		APIKeys:         keys,
+		Logger:          log,
+		Version:         opts.Version,
+		MaxBodyBytes:    opts.MaxBodyBytes,
+		MaxInflight:     opts.MaxInflight,
+		Queue:           queue,
+		MaxScorers:      opts.MaxScorers,
+		ReadTimeout:     opts.ReadTimeout,
+		RequestTimeout:  opts.RequestTimeout,
+		IdleTimeout:     opts.IdleTimeout,
+		ShutdownTimeout: opts.ShutdownTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "api_keys", len(keys),
+		"max_inflight", opts.MaxInflight, "queue", opts.Queue, "version", opts.Version)
+	return srv.Serve(ctx, ln)
+}
+
+// healthcheck GETs url and succeeds on 200.
+func healthcheck(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return cmdutil.UsageError("--healthcheck %q: %v", url, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: fmt.Errorf("healthcheck: %w", err)}
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode != http.StatusOK {
+		return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: fmt.Errorf("healthcheck %s: %s", url, resp.Status)}
+	}
+	return nil
+}

@@ -1,0 +1,347 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spoofsense/spoofsense/scorer"
+)
+
+// ImageScorer scores one encoded image; *scorer.Scorer is one. The server holds the scorers it
+// uses through this interface so that tests can run it without models.
+type ImageScorer interface {
+	ScoreReader(ctx context.Context, r io.Reader, name string) (scorer.Result, error)
+}
+
+// NewScorerFunc builds a scorer with the given options (loading and verifying the models).
+type NewScorerFunc func(ctx context.Context, opts scorer.Options) (ImageScorer, error)
+
+// Defaults of the Config fields whose zero value means "default".
+const (
+	DefaultMaxBodyBytes    = 10 << 20 // 10485760, the commercial API's documented limit
+	DefaultQueue           = 64
+	DefaultMaxScorers      = 4
+	DefaultReadTimeout     = 30 * time.Second
+	DefaultRequestTimeout  = 60 * time.Second
+	DefaultIdleTimeout     = 120 * time.Second
+	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultRetryAfter is what a 503 tells the client to wait before retrying.
+	DefaultRetryAfter = time.Second
+)
+
+// Config configures a Server. Zero values mean the documented defaults.
+type Config struct {
+	// NewScorer builds scorers; required.
+	NewScorer NewScorerFunc
+	// Scorer are the default options (threshold, face, crop and box policies, models dir).
+	Scorer scorer.Options
+	// APIKeys, when non-empty, are the keys the POST routes accept in the x-api-key header.
+	APIKeys []string
+	// Logger receives one line per request and the server's own events; nil discards them.
+	Logger *slog.Logger
+	// Version is reported by GET /version.
+	Version string
+
+	// MaxBodyBytes limits a request body (default 10 MiB); larger bodies get 413.
+	MaxBodyBytes int64
+	// MaxInflight is how many images are scored at once (default runtime.NumCPU()); Queue is how
+	// many more admitted requests may wait for a worker (default 64; negative means none).
+	MaxInflight int
+	Queue       int
+	// MaxScorers bounds the scorers kept for per-request option overrides (default 4).
+	MaxScorers int
+
+	// ReadTimeout bounds reading one request, headers and body (default 30 s); RequestTimeout
+	// bounds the queue wait plus the inference (default 60 s); IdleTimeout closes idle
+	// keep-alive connections (default 120 s); ShutdownTimeout bounds the wait for in-flight
+	// requests on shutdown (default 30 s).
+	ReadTimeout     time.Duration
+	RequestTimeout  time.Duration
+	IdleTimeout     time.Duration
+	ShutdownTimeout time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.MaxInflight <= 0 {
+		c.MaxInflight = runtime.NumCPU()
+	}
+	switch {
+	case c.Queue == 0:
+		c.Queue = DefaultQueue
+	case c.Queue < 0:
+		c.Queue = 0
+	}
+	if c.MaxScorers <= 0 {
+		c.MaxScorers = DefaultMaxScorers
+	}
+	if c.Scorer.Threshold == 0 {
+		c.Scorer.Threshold = scorer.DefaultThreshold
+	}
+	if c.Scorer.Faces == "" {
+		c.Scorer.Faces = scorer.FacesLargest
+	}
+	if c.Scorer.Crops == "" {
+		c.Scorer.Crops = scorer.CropsSingle
+	}
+	if c.Scorer.Box == "" {
+		c.Scorer.Box = scorer.BoxRaw
+	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&c.ReadTimeout, DefaultReadTimeout}, {&c.RequestTimeout, DefaultRequestTimeout},
+		{&c.IdleTimeout, DefaultIdleTimeout}, {&c.ShutdownTimeout, DefaultShutdownTimeout},
+	} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Server is the spoofsense REST service: the commercial-compatible POST /antispoofing, the richer
+// POST /v1/check, probes, metrics and the OpenAPI document. Build it with New, serve its Handler
+// on any listener (after Warmup), or let Serve do both and shut down gracefully.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	keys    keySet
+	adm     *admission
+	scorers *scorerSet
+	metrics *metrics
+	handler http.Handler
+	routes  []route
+
+	ready     atomic.Bool
+	mu        sync.Mutex
+	warmErr   error                 // why the warm-up failed, for /readyz
+	modelsVer []scorer.ModelVersion // from the self-test result, for /version
+}
+
+// New checks cfg and builds a Server. It loads nothing: Warmup (or Serve) does.
+func New(cfg Config) (*Server, error) {
+	if cfg.NewScorer == nil {
+		return nil, errors.New("serve: Config.NewScorer is nil")
+	}
+	cfg.setDefaults()
+	if t := cfg.Scorer.Threshold; t < 0 || t > 1 {
+		return nil, fmt.Errorf("serve: threshold %v is outside [0, 1]", t)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, keys: newKeySet(cfg.APIKeys)}
+	s.adm = newAdmission(cfg.MaxInflight, cfg.Queue)
+	s.scorers = newScorerSet(cfg.NewScorer, cfg.Scorer, cfg.MaxScorers)
+	s.metrics = newMetrics(s.adm)
+	s.routes = s.routeTable()
+	s.handler = s.buildHandler()
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler: routing, request ids, logging, metrics, API keys,
+// panic recovery and limits included.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Ready reports whether the warm-up finished: models loaded and the self-test passed.
+func (s *Server) Ready() bool { return s.ready.Load() }
+
+// Warmup loads the default scorer and scores a generated image once; only then does /readyz say
+// ready and do the POST routes score (they answer 503 not_ready before).
+func (s *Server) Warmup(ctx context.Context) error {
+	err := s.warmup(ctx)
+	s.mu.Lock()
+	s.warmErr = err
+	s.mu.Unlock()
+	return err
+}
+
+func (s *Server) warmup(ctx context.Context) error {
+	start := time.Now()
+	sc, err := s.cfg.NewScorer(ctx, s.cfg.Scorer)
+	if err != nil {
+		return fmt.Errorf("load models: %w", err)
+	}
+	res, err := sc.ScoreReader(ctx, bytes.NewReader(selfTestImage()), "self-test")
+	if err != nil {
+		return fmt.Errorf("self-test inference: %w", err)
+	}
+	if res.Status != scorer.StatusOK {
+		return fmt.Errorf("self-test inference: status %q: %s", res.Status, res.Error)
+	}
+	s.scorers.setDefault(sc)
+	s.mu.Lock()
+	s.modelsVer = res.Models
+	s.mu.Unlock()
+	s.ready.Store(true)
+	s.log.Info("ready", "warmup_ms", time.Since(start).Milliseconds(), "self_test_verdict", string(res.Verdict))
+	return nil
+}
+
+// selfTestImage is a small generated PNG (a grey gradient) for the warm-up inference; whatever
+// the verdict (usually no_face), scoring it exercises decode, detector and the whole code path.
+func selfTestImage() []byte {
+	const w, h = 160, 120
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.SetGray(x, y, color.Gray{Y: uint8((x + y) * 255 / (w + h))})
+		}
+	}
+	var buf bytes.Buffer
+	_ = png.Encode(&buf, img) // writing to memory cannot fail
+	return buf.Bytes()
+}
+
+// Serve serves on ln until ctx is cancelled, warming up in the background (/healthz answers at
+// once, /readyz after the warm-up). On cancellation it stops accepting, lets in-flight requests
+// finish within ShutdownTimeout and returns nil. It returns an error if the warm-up fails, the
+// listener fails or requests were still running at the shutdown deadline.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := s.httpServer(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	serveErr := make(chan error, 1)
+	wg.Go(func() { serveErr <- hs.Serve(ln) })
+	warmCtx, cancelWarm := context.WithCancel(ctx)
+	defer cancelWarm()
+	warmErr := make(chan error, 1)
+	wg.Go(func() { warmErr <- s.Warmup(warmCtx) })
+
+	for {
+		select {
+		case err := <-serveErr:
+			return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+		case err := <-warmErr:
+			warmErr = nil
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("warm-up failed", "err", err)
+				_ = hs.Close()
+				<-serveErr
+				return err
+			}
+		case <-ctx.Done():
+			return s.shutdown(ctx, hs, serveErr)
+		}
+	}
+}
+
+// httpServer is the http.Server Serve runs: the handler with the connection timeouts that keep
+// slow clients from holding the server (a client that does not send its headers and body within
+// ReadTimeout is cut off; it never holds a worker, only an admission slot until then).
+func (s *Server) httpServer(ctx context.Context) *http.Server {
+	return &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: min(10*time.Second, s.cfg.ReadTimeout),
+		ReadTimeout:       s.cfg.ReadTimeout,
+		// The write deadline runs from the end of the headers: it covers the body, the queue,
+		// the inference and the answer.
+		WriteTimeout:   s.cfg.ReadTimeout + s.cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:    s.cfg.IdleTimeout,
+		MaxHeaderBytes: 64 << 10,
+		// Requests must outlive the signal that starts the shutdown, so they do not inherit ctx's
+		// cancellation; each is still cancelled when its client goes away.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+}
+
+// shutdown stops hs gracefully within the shutdown timeout.
+func (s *Server) shutdown(ctx context.Context, hs *http.Server, serveErr <-chan error) error {
+	s.log.Info("shutting down", "in_flight", s.adm.admitted(), "timeout", s.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if err != nil {
+		_ = hs.Close()
+		err = fmt.Errorf("shutdown: requests still running after %s: %w", s.cfg.ShutdownTimeout, err)
+	}
+	if e := <-serveErr; !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = fmt.Errorf("serve: %w", e)
+	}
+	if err == nil {
+		s.log.Info("stopped")
+	}
+	return err
+}
+
+// route is one served method and path.
+type route struct {
+	method string
+	path   string
+	// protected routes need an API key when keys are configured.
+	protected bool
+	handle    http.HandlerFunc
+}
+
+func (s *Server) routeTable() []route {
+	return []route{
+		{http.MethodPost, "/antispoofing", true, s.handleAntispoofing},
+		{http.MethodPost, "/v1/check", true, s.handleCheck},
+		{http.MethodGet, "/healthz", false, s.handleHealthz},
+		{http.MethodGet, "/readyz", false, s.handleReadyz},
+		{http.MethodGet, "/metrics", false, s.metrics.handler().ServeHTTP},
+		{http.MethodGet, "/version", false, s.handleVersion},
+		{http.MethodGet, "/openapi.yaml", false, s.handleOpenAPI},
+	}
+}
+
+// buildHandler routes by path, then by method (answering 405 with Allow as JSON), and wraps every
+// route in the common middleware. Unknown paths get a JSON 404.
+func (s *Server) buildHandler() http.Handler {
+	mux := http.NewServeMux()
+	byPath := map[string][]route{}
+	var paths []string
+	for _, rt := range s.routes {
+		if _, ok := byPath[rt.path]; !ok {
+			paths = append(paths, rt.path)
+		}
+		byPath[rt.path] = append(byPath[rt.path], rt)
+	}
+	for _, p := range paths {
+		rts := byPath[p]
+		mux.Handle(p, s.common(p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for _, rt := range rts {
+				if r.Method == rt.method {
+					if rt.protected {
+						s.protect(rt.handle)(w, r)
+					} else {
+						rt.handle(w, r)
+					}
+					return
+				}
+			}
+			allow := make([]string, 0, len(rts))
+			for _, rt := range rts {
+				allow = append(allow, rt.method)
+			}
+			slices.Sort(allow)
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, r, &apiError{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed,
+				Message: fmt.Sprintf("%s does not accept %s; use %s", p, r.Method, strings.Join(allow, ", "))})
+		})))
+	}
+	mux.Handle("/", s.common("unmatched", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, &apiError{Status: http.StatusNotFound, Code: codeNotFound,
+			Message: "no such path; see /openapi.yaml"})
+	})))
+	return mux
+}
