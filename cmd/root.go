@@ -15,6 +15,7 @@ import (
 
 	"github.com/spoofsense/spoofsense/cmd/check"
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/cmd/eval"
 	modelscmd "github.com/spoofsense/spoofsense/cmd/models"
 	"github.com/spoofsense/spoofsense/cmd/serve"
 )
@@ -45,6 +46,7 @@ that the face is live and a verdict.`,
 	})
 	root.AddCommand(
 		check.NewCmdCheck(f, nil),
+		eval.NewCmdEval(f, nil),
 		// Each verb adds its constructor here, e.g. modelscmd.NewCmdModels(f, nil).
 		modelscmd.NewCmdModels(f, nil),
 		serve.NewCmdServe(f, nil),

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -122,7 +121,7 @@ func (f *fakeScorer) ScoreReader(ctx context.Context, r io.Reader, name string) 
 	case strings.HasPrefix(s, "PANIC"):
 		panic("fake scorer: deliberate panic")
 	default:
-		return scorer.Result{}, fmt.Errorf("decode %s: %w", name, errFakeDecode)
+		return scorer.Result{}, &scorer.InputError{Name: name, Err: errFakeDecode}
 	}
 	verdict := scorer.Spoof
 	if prob >= f.opts.Threshold {

@@ -297,7 +297,7 @@ func (s *Server) scoreImage(r *http.Request, img []byte, name string, opts score
 		if ctx.Err() != nil {
 			return scorer.Result{}, s.contextError(r)
 		}
-		return scorer.Result{}, s.scoreError(r, res, err)
+		return scorer.Result{}, s.scoreError(r, err)
 	}
 	return res, nil
 }
@@ -314,16 +314,15 @@ func (s *Server) contextError(r *http.Request) *apiError {
 		RetryAfter: DefaultRetryAfter}
 }
 
-// scoreError maps a scoring failure. Input the decoder refused or could not read is the
-// client's: 413 for an image over the decoder's byte limit, 422 otherwise. A failure after the
-// image was decoded (the detector or a net) is ours: 500, logged.
-func (s *Server) scoreError(r *http.Request, res scorer.Result, err error) *apiError {
+// scoreError maps a scoring failure. Input the decoder refused or could not read
+// (*scorer.InputError) is the client's: 413 for an image over the decoder's byte limit, 422
+// otherwise. A failure after the image was decoded (the detector or a net) is ours: 500, logged.
+func (s *Server) scoreError(r *http.Request, err error) *apiError {
+	var inputErr *scorer.InputError
 	switch {
 	case errors.Is(err, preprocess.ErrTooLarge):
 		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: codeBodyTooLarge, Message: err.Error()}
-	case errors.Is(err, preprocess.ErrEmpty), errors.Is(err, preprocess.ErrTooManyPixels),
-		errors.Is(err, preprocess.ErrUnsupportedFormat), res.Image.Width == 0:
-		// A zero width: the scorer failed before it had an image, i.e. while decoding it.
+	case errors.As(err, &inputErr):
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: codeUnreadableImage, Message: err.Error()}
 	}
 	s.log.Error("score", "request_id", stateOf(r.Context()).id, "err", err)

@@ -1,0 +1,240 @@
+package eval
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spoofsense/spoofsense/report/metrics"
+)
+
+// writeFiles creates the files (slash-separated paths relative to dir) with the given contents.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// itemSummary is "key label species" for comparing datasets.
+func itemSummary(items []Item) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.Key + " " + it.Label.String() + " " + it.Species
+	}
+	return out
+}
+
+func TestLoadDirLayouts(t *testing.T) {
+	tests := []struct {
+		name        string
+		files       []string
+		dirs        []string // extra empty directories
+		want        []string
+		wantSpecies []string
+		wantSkipped int
+	}{
+		{
+			name:        "live and spoof with species folders",
+			files:       []string{"live/a.jpg", "live/sub/b.png", "spoof/print/c.jpg", "spoof/replay/d.JPEG", "spoof/e.jpg"},
+			want:        []string{"live/a.jpg bona_fide ", "live/sub/b.png bona_fide ", "spoof/e.jpg attack unknown", "spoof/print/c.jpg attack print", "spoof/replay/d.JPEG attack replay"},
+			wantSpecies: []string{"print", "replay", "unknown"},
+		},
+		{
+			name:        "synonyms real and fake, nested species",
+			files:       []string{"real/a.jpg", "fake/Mask/3d/x.webp"},
+			want:        []string{"fake/Mask/3d/x.webp attack mask", "real/a.jpg bona_fide "},
+			wantSpecies: []string{"mask"},
+		},
+		{
+			name:  "synonyms bona_fide and attack",
+			files: []string{"bona_fide/a.jpg", "attack/b.jpg"},
+			want:  []string{"attack/b.jpg attack unknown", "bona_fide/a.jpg bona_fide "},
+			// spoof/ itself holds files of species unknown.
+			wantSpecies: []string{"unknown"},
+		},
+		{
+			name:        "hidden and non-image files skipped, other root entries ignored",
+			files:       []string{"live/a.jpg", "live/.hidden.jpg", ".git/x.jpg", "live/notes.txt", "spoof/print/b.jpg", "README.md", "other/c.jpg"},
+			want:        []string{"live/a.jpg bona_fide ", "spoof/print/b.jpg attack print"},
+			wantSpecies: []string{"print"},
+			wantSkipped: 1,
+		},
+		{
+			name:        "an empty species folder is still declared",
+			files:       []string{"live/a.jpg", "spoof/print/b.jpg"},
+			dirs:        []string{"spoof/mask"},
+			want:        []string{"live/a.jpg bona_fide ", "spoof/print/b.jpg attack print"},
+			wantSpecies: []string{"mask", "print"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			files := map[string]string{}
+			for _, f := range tt.files {
+				files[f] = "x"
+			}
+			writeFiles(t, dir, files)
+			for _, d := range tt.dirs {
+				if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ds, err := LoadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := itemSummary(ds.Items); !slices.Equal(got, tt.want) {
+				t.Errorf("items:\n got %q\nwant %q", got, tt.want)
+			}
+			if !slices.Equal(ds.Species, tt.wantSpecies) {
+				t.Errorf("species = %q, want %q", ds.Species, tt.wantSpecies)
+			}
+			if ds.Skipped != tt.wantSkipped {
+				t.Errorf("skipped = %d, want %d", ds.Skipped, tt.wantSkipped)
+			}
+			for _, it := range ds.Items {
+				if _, err := os.Stat(it.Path); err != nil {
+					t.Errorf("item %s: path %s: %v", it.Key, it.Path, err)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadDirWithoutLayout(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"images/a.jpg": "x", "manifest.csv": "path,label\nimages/a.jpg,live\n"})
+	_, err := LoadDir(dir)
+	if !errors.Is(err, ErrLayout) {
+		t.Fatalf("err = %v, want ErrLayout", err)
+	}
+	if !strings.Contains(err.Error(), "--manifest "+filepath.Join(dir, "manifest.csv")) {
+		t.Errorf("error %q does not suggest --manifest for the manifest.csv found", err)
+	}
+}
+
+func TestLoadManifest(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"live/1.jpg": "x", "live/2.jpg": "x", "spoof/p.jpg": "x", "spoof/r.jpg": "x", "spoof/u.jpg": "x",
+	})
+	manifest := "\ufeffpath,label,attack,source\n" +
+		"live/1.jpg,live,none,cam\n" +
+		"./live/2.jpg,Real,,web\n" +
+		"spoof/p.jpg,spoof,Print,cam\n" +
+		"spoof/r.jpg,fake,replay,cam\n" +
+		"spoof/u.jpg,attack,,web\n"
+	name := filepath.Join(dir, "m.csv")
+	writeFiles(t, dir, map[string]string{"m.csv": manifest})
+	ds, err := LoadManifest(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"live/1.jpg bona_fide ", "live/2.jpg bona_fide ", "spoof/p.jpg attack print",
+		"spoof/r.jpg attack replay", "spoof/u.jpg attack unknown"}
+	if got := itemSummary(ds.Items); !slices.Equal(got, want) {
+		t.Errorf("items:\n got %q\nwant %q", got, want)
+	}
+	if !slices.Equal(ds.Columns, []string{"source"}) || ds.Items[1].Extra["source"] != "web" {
+		t.Errorf("extra columns = %q, item 2 extra = %v; want [source] and source=web", ds.Columns, ds.Items[1].Extra)
+	}
+	if ds.Items[2].Line != 4 || ds.Items[2].Path != filepath.Join(dir, "spoof", "p.jpg") {
+		t.Errorf("item 3: line %d path %s", ds.Items[2].Line, ds.Items[2].Path)
+	}
+	if !slices.Equal(ds.Species, []string{"print", "replay", "unknown"}) {
+		t.Errorf("species = %q", ds.Species)
+	}
+}
+
+func TestLoadManifestProblems(t *testing.T) {
+	tests := []struct {
+		name     string
+		manifest string
+		want     []string // substrings of the problems, in order
+	}{
+		{
+			name:     "unknown label",
+			manifest: "path,label\nlive/1.jpg,live\nlive/2.jpg,maybe\n",
+			want:     []string{`m.csv:3: live/2.jpg: unknown label "maybe"`},
+		},
+		{
+			name:     "missing file",
+			manifest: "path,label,attack\nlive/1.jpg,live,none\nspoof/gone.jpg,spoof,print\n",
+			want:     []string{"m.csv:3: spoof/gone.jpg: no such file"},
+		},
+		{
+			name:     "duplicate path, also spelled differently",
+			manifest: "path,label\nlive/1.jpg,live\nlive/2.jpg,live\n./live/1.jpg,live\nlive//2.jpg,spoof\n",
+			want: []string{"m.csv:4: duplicate path live/1.jpg (first on line 2)",
+				"m.csv:5: duplicate path live/2.jpg (first on line 3)"},
+		},
+		{
+			name:     "every problem at once",
+			manifest: "path,label,attack\nlive/1.jpg,bogus,\n,live,\nlive/2.jpg,live,print\nspoof/s.jpg,spoof,none\nlive/x.jpg,live\n",
+			want: []string{`m.csv:2: live/1.jpg: unknown label "bogus"`, "m.csv:3: empty path",
+				`m.csv:4: live/2.jpg: bona fide row with attack type "print"`,
+				`m.csv:5: spoof/s.jpg: spoof row with attack type "none"`,
+				"m.csv:6: 2 fields, the header has 3"},
+		},
+		{
+			name:     "header without label",
+			manifest: "file,kind\nlive/1.jpg,live\n",
+			want:     []string{"m.csv:1: header \"file,kind\" lacks a path and a label column"},
+		},
+		{
+			name:     "no rows",
+			manifest: "path,label\n",
+			want:     []string{"m.csv: no rows after the header"},
+		},
+		{
+			name:     "broken quoting",
+			manifest: "path,label\nlive/1.jpg,live\n\"live/2.jpg,live\n",
+			want:     []string{"m.csv:3:"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{"live/1.jpg": "x", "live/2.jpg": "x", "spoof/s.jpg": "x", "m.csv": tt.manifest})
+			_, err := LoadManifest(filepath.Join(dir, "m.csv"))
+			var de *DatasetError
+			if !errors.As(err, &de) {
+				t.Fatalf("err = %v, want a *DatasetError", err)
+			}
+			if len(de.Problems) != len(tt.want) {
+				t.Fatalf("%d problems, want %d:\n%v", len(de.Problems), len(tt.want), err)
+			}
+			for i, p := range de.Problems {
+				got := filepath.Base(p.File) + strings.TrimPrefix(p.String(), p.File)
+				if !strings.Contains(got, tt.want[i]) {
+					t.Errorf("problem %d = %q, want it to contain %q", i, got, tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestParseLabelSynonyms(t *testing.T) {
+	for in, want := range map[string]metrics.Label{
+		"live": metrics.BonaFide, "REAL": metrics.BonaFide, "bona_fide": metrics.BonaFide, "bona fide": metrics.BonaFide,
+		"spoof": metrics.Attack, "Fake": metrics.Attack, "attack": metrics.Attack,
+	} {
+		if got, err := parseLabel(in); err != nil || got != want {
+			t.Errorf("parseLabel(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := parseLabel("none"); err == nil {
+		t.Error(`parseLabel("none") succeeded`)
+	}
+}

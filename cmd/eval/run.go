@@ -1,0 +1,380 @@
+package eval
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	htmlreport "github.com/spoofsense/spoofsense/report/html"
+	"github.com/spoofsense/spoofsense/report/metrics"
+	"github.com/spoofsense/spoofsense/scorer"
+)
+
+// Result is the document `spoofsense eval -o json` prints, and what --baseline reads back. Its
+// schema is stable: the fields of metrics.Report at the top level (threshold, counts, apcer,
+// apcer_species, apcer_pooled, bpcer, acer, apnrr, bpnrr, species, auc, eer, eer_threshold,
+// bpcer_at_apcer, apcer_at_bpcer, curve, warnings; see that package), plus
+//
+//	dataset       DatasetInfo: where the presentations came from, how many were scored now
+//	target_apcer  the --target-apcer value
+//	recommended   the BPCER@APCER operating point for target_apcer: its threshold is the
+//	              recommended one (null when no threshold meets the target)
+//	gates         one metrics.GateResult per limit set (an empty list when none)
+//	baseline      BaselineResult, the comparison with --baseline (absent without it)
+//	passed        true when every gate held and no metric regressed against the baseline
+type Result struct {
+	metrics.Report
+	Dataset     DatasetInfo             `json:"dataset"`
+	TargetAPCER float64                 `json:"target_apcer"`
+	Recommended *metrics.OperatingPoint `json:"recommended"`
+	Gates       []metrics.GateResult    `json:"gates"`
+	Baseline    *BaselineResult         `json:"baseline,omitempty"`
+	Passed      bool                    `json:"passed"`
+}
+
+// DatasetInfo describes the evaluated dataset in a Result.
+type DatasetInfo struct {
+	Root     string `json:"root"`
+	Manifest string `json:"manifest,omitempty"` // the manifest read; absent when Root was walked
+	// Presentations = BonaFide + Attack.
+	Presentations int      `json:"presentations"`
+	BonaFide      int      `json:"bona_fide"`
+	Attack        int      `json:"attack"`
+	Species       []string `json:"species"` // the PAI species the dataset declares
+	// Scored were scored by this run; FromScores were taken from ScoresFile.
+	Scored     int    `json:"scored"`
+	FromScores int    `json:"from_scores"`
+	ScoresFile string `json:"scores_file,omitempty"`
+	// Rejected counts results with verdict "rejected" (check --strict); they are counted as
+	// no-face non-responses.
+	Rejected int `json:"rejected"`
+}
+
+// BaselineResult is the comparison of a run with a baseline report.
+type BaselineResult struct {
+	File      string  `json:"file"`
+	Tolerance float64 `json:"tolerance"`
+	// Diffs lists every metric both reports have (metrics.Compare).
+	Diffs []metrics.Diff `json:"diffs"`
+	// Regressions names the metrics worse than in the baseline by more than Tolerance.
+	Regressions []string `json:"regressions"`
+}
+
+// worstShown is how many misclassified images of each class the HTML report shows.
+const worstShown = 12
+
+// evalRun loads the dataset, scores it (or reads its scores), evaluates it, writes the outputs
+// and returns an exit error when a gate failed.
+func evalRun(ctx context.Context, opts *EvalOptions) error {
+	ds, err := loadDataset(opts)
+	if err != nil {
+		return err
+	}
+	var baseline *metrics.Report
+	if opts.Baseline != "" {
+		if baseline, err = readBaseline(opts.Baseline, opts.Threshold); err != nil {
+			return err
+		}
+	}
+	info := DatasetInfo{Root: ds.Root, Manifest: ds.Manifest, Species: ds.Species, ScoresFile: opts.Scores}
+	if info.Species == nil {
+		info.Species = []string{}
+	}
+	for _, it := range ds.Items {
+		if it.Label == metrics.BonaFide {
+			info.BonaFide++
+		} else {
+			info.Attack++
+		}
+	}
+	info.Presentations = len(ds.Items)
+	if ds.Skipped > 0 {
+		opts.note("skipped %d files in %s that are not images by extension", ds.Skipped, ds.Root)
+	}
+
+	results := make([]*scorer.Result, len(ds.Items))
+	if opts.Scores != "" {
+		var unmatched int
+		if results, unmatched, err = loadScores(opts.Scores, ds); err != nil {
+			return err
+		}
+		if unmatched > 0 {
+			opts.note("%d results in %s are for files outside the dataset; ignored", unmatched, opts.Scores)
+		}
+		for _, r := range results {
+			if r != nil {
+				info.FromScores++
+			}
+		}
+	}
+	if info.Scored, err = opts.scoreMissing(ctx, ds, results); err != nil {
+		return err
+	}
+	if opts.SaveScores != "" {
+		if err := writeScores(opts.SaveScores, ds, results); err != nil {
+			return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: err}
+		}
+	}
+
+	samples := make([]metrics.Sample, len(ds.Items))
+	for i, it := range ds.Items {
+		samples[i] = sample(it, results[i])
+		if results[i].Status == scorer.StatusOK && results[i].Verdict == scorer.Rejected {
+			info.Rejected++
+		}
+	}
+	targets := metrics.DefaultTargets()
+	if !slices.Contains(targets, opts.TargetAPCER) {
+		targets = append(targets, opts.TargetAPCER)
+		slices.Sort(targets)
+	}
+	rep, err := metrics.Evaluate(samples, opts.Threshold, metrics.Options{Targets: targets, Species: ds.Species})
+	if err != nil {
+		source := opts.Scores
+		if source == "" {
+			source = "scores"
+		}
+		return cmdutil.UsageError("%s: %v", source, err)
+	}
+
+	res := &Result{Report: rep, Dataset: info, TargetAPCER: opts.TargetAPCER, Gates: opts.Gates.Check(rep)}
+	if res.Gates == nil {
+		res.Gates = []metrics.GateResult{}
+	}
+	if op, ok := rep.RecommendedThreshold(opts.TargetAPCER); ok && op.Threshold.Valid {
+		res.Recommended = &op
+	}
+	if baseline != nil {
+		diffs := metrics.Compare(*baseline, rep, opts.Tolerance)
+		b := &BaselineResult{File: opts.Baseline, Tolerance: opts.Tolerance, Diffs: diffs, Regressions: []string{}}
+		for _, d := range metrics.Regressions(diffs) {
+			b.Regressions = append(b.Regressions, d.Metric)
+		}
+		res.Baseline = b
+	}
+	res.Passed = metrics.AllPassed(res.Gates) && (res.Baseline == nil || len(res.Baseline.Regressions) == 0)
+
+	var outErr error
+	switch opts.Format {
+	case JSON:
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		outErr = enc.Encode(res)
+	default:
+		outErr = writeTable(opts.IO.Out, res)
+	}
+	if outErr != nil {
+		return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: fmt.Errorf("write results: %w", outErr)}
+	}
+	if opts.JUnit != "" {
+		if err := writeJUnitFile(opts.JUnit, res); err != nil {
+			return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: err}
+		}
+	}
+	if opts.ReportDir != "" {
+		page := reportPage(ds, samples, res)
+		if err := htmlreport.Write(ctx, opts.ReportDir, page); err != nil {
+			if ctx.Err() != nil {
+				return &cmdutil.ExitError{Code: cmdutil.ExitInterrupt, Err: errors.New("interrupted")}
+			}
+			return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: err}
+		}
+		opts.note("report written to %s", opts.ReportDir)
+	}
+	if !res.Passed {
+		return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: errors.New("gate failed: " + failureLine(res))}
+	}
+	return nil
+}
+
+// note prints one line on stderr unless --quiet.
+func (o *EvalOptions) note(format string, a ...any) {
+	if o.Quiet {
+		return
+	}
+	fmt.Fprintf(o.IO.ErrOut, "spoofsense: "+format+"\n", a...)
+}
+
+// loadDataset reads the manifest or walks the directory; every failure is a usage error.
+func loadDataset(opts *EvalOptions) (*Dataset, error) {
+	var (
+		ds  *Dataset
+		err error
+	)
+	if opts.Manifest != "" {
+		ds, err = LoadManifest(opts.Manifest)
+	} else {
+		ds, err = LoadDir(opts.Dir)
+	}
+	if err != nil {
+		return nil, &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
+	}
+	if len(ds.Items) == 0 {
+		return nil, cmdutil.UsageError("dataset %s: no images found", ds.Root)
+	}
+	return ds, nil
+}
+
+// loadScores reads a score file and matches its results to the dataset's items.
+func loadScores(name string, ds *Dataset) ([]*scorer.Result, int, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, 0, cmdutil.UsageError("--scores: %v", err)
+	}
+	defer f.Close()
+	lines, err := readScores(f, name)
+	if err != nil {
+		return nil, 0, &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
+	}
+	results, unmatched, err := matchScores(ds, lines, name)
+	if err != nil {
+		return nil, 0, &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
+	}
+	return results, unmatched, nil
+}
+
+// scoreMissing scores the items without a result and returns how many it scored.
+func (o *EvalOptions) scoreMissing(ctx context.Context, ds *Dataset, results []*scorer.Result) (int, error) {
+	index := map[string]int{}
+	var paths []string
+	for i, r := range results {
+		if r == nil {
+			index[ds.Items[i].Path] = i
+			paths = append(paths, ds.Items[i].Path)
+		}
+	}
+	if len(paths) == 0 {
+		return 0, nil
+	}
+	if o.Scores != "" {
+		o.note("%d of %d images have no result in %s; scoring them", len(paths), len(ds.Items), o.Scores)
+	}
+	req := ScoreRequest{Paths: paths, Scorer: o.Scorer, Workers: o.Workers}
+	if !o.Quiet && (o.Progress || o.IO.StderrTTY) {
+		req.Progress = o.IO.ErrOut
+	}
+	var unknown []string
+	err := o.Score(ctx, req, func(r scorer.Result) {
+		i, ok := index[r.File]
+		if !ok {
+			unknown = append(unknown, r.File)
+			return
+		}
+		res := r
+		results[i] = &res
+	})
+	switch {
+	case ctx.Err() != nil:
+		return 0, &cmdutil.ExitError{Code: cmdutil.ExitInterrupt, Err: errors.New("interrupted")}
+	case err != nil:
+		return 0, &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: fmt.Errorf("score %d images: %w", len(paths), err)}
+	case len(unknown) > 0:
+		return 0, &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: fmt.Errorf("scorer returned a result for %s, which it was not asked for", unknown[0])}
+	}
+	for _, i := range index {
+		if results[i] == nil {
+			return 0, &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: fmt.Errorf("scorer returned no result for %s", ds.Items[i].Path)}
+		}
+	}
+	return len(paths), nil
+}
+
+// readBaseline reads an earlier `eval -o json` report. Its threshold must be the run's, since
+// the threshold-dependent rates are not comparable otherwise.
+func readBaseline(name string, threshold float64) (*metrics.Report, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, cmdutil.UsageError("--baseline: %v", err)
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return nil, cmdutil.UsageError("baseline %s: not an eval -o json report: %v", name, err)
+	}
+	for _, k := range []string{"threshold", "apcer", "bpcer", "auc"} {
+		if _, ok := probe[k]; !ok {
+			return nil, cmdutil.UsageError("baseline %s: not an eval -o json report (no %q field)", name, k)
+		}
+	}
+	var rep metrics.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, cmdutil.UsageError("baseline %s: %v", name, err)
+	}
+	if rep.Threshold != threshold {
+		return nil, cmdutil.UsageError("baseline %s was evaluated at threshold %g, this run at %g: pass --threshold %g",
+			name, rep.Threshold, threshold, rep.Threshold)
+	}
+	return &rep, nil
+}
+
+// failureLine lists the failed gates in one line.
+func failureLine(res *Result) string {
+	var failed []string
+	for _, g := range res.Gates {
+		if !g.Pass {
+			failed = append(failed, fmt.Sprintf("%s (%s %s, limit %g)", g.Name, g.Metric, g.Value, g.Limit))
+		}
+	}
+	if res.Baseline != nil && len(res.Baseline.Regressions) > 0 {
+		failed = append(failed, fmt.Sprintf("baseline (worse by more than %g: %s)",
+			res.Baseline.Tolerance, strings.Join(res.Baseline.Regressions, ", ")))
+	}
+	return strings.Join(failed, "; ")
+}
+
+// reportPage gathers what the HTML report shows.
+func reportPage(ds *Dataset, samples []metrics.Sample, res *Result) htmlreport.Page {
+	page := htmlreport.Page{
+		Title:       "spoofsense eval: " + datasetName(ds),
+		Report:      res.Report,
+		Gates:       res.Gates,
+		TargetAPCER: res.TargetAPCER,
+		Recommended: res.Recommended,
+		Scores:      htmlreport.Scores{Attack: map[string][]float64{}},
+		Notes: []string{fmt.Sprintf("%d presentations (%d bona fide, %d attack); %d scored by this run, %d from %s",
+			res.Dataset.Presentations, res.Dataset.BonaFide, res.Dataset.Attack, res.Dataset.Scored,
+			res.Dataset.FromScores, cmp.Or(res.Dataset.ScoresFile, "no score file"))},
+	}
+	if res.Baseline != nil {
+		page.Baseline = res.Baseline.Diffs
+		page.BaselineFile = res.Baseline.File
+	}
+	var acceptedAttacks, rejectedBonaFide []htmlreport.Example
+	for i, s := range samples {
+		if s.NonResponse != metrics.Responded {
+			continue
+		}
+		ex := htmlreport.Example{Name: s.ID, Path: ds.Items[i].Path, Label: s.Label, Species: s.Species, Score: s.Score}
+		live := s.Score >= res.Threshold
+		switch {
+		case s.Label == metrics.BonaFide:
+			page.Scores.BonaFide = append(page.Scores.BonaFide, s.Score)
+			if !live {
+				rejectedBonaFide = append(rejectedBonaFide, ex)
+			}
+		default:
+			page.Scores.Attack[s.Species] = append(page.Scores.Attack[s.Species], s.Score)
+			if live {
+				acceptedAttacks = append(acceptedAttacks, ex)
+			}
+		}
+	}
+	slices.SortStableFunc(acceptedAttacks, func(a, b htmlreport.Example) int { return cmp.Compare(b.Score, a.Score) })
+	slices.SortStableFunc(rejectedBonaFide, func(a, b htmlreport.Example) int { return cmp.Compare(a.Score, b.Score) })
+	page.Worst = append(page.Worst, acceptedAttacks[:min(worstShown, len(acceptedAttacks))]...)
+	page.Worst = append(page.Worst, rejectedBonaFide[:min(worstShown, len(rejectedBonaFide))]...)
+	return page
+}
+
+// datasetName is the dataset's root, or its manifest when it has one.
+func datasetName(ds *Dataset) string {
+	if ds.Manifest != "" {
+		return ds.Manifest
+	}
+	return ds.Root
+}
