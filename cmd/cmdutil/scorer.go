@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"context"
 	"io"
+	"sync"
 
 	"github.com/spoofsense/spoofsense/scorer"
 )
@@ -33,4 +34,38 @@ func (f *Factory) LoadScorer(ctx context.Context, opts scorer.Options) (ImageSco
 		return nil, err
 	}
 	return s, nil
+}
+
+// SharedScorers returns a NewScorerFunc that loads the models once, through LoadScorer, for the
+// first options it is asked for and derives a scorer for every later option set from those
+// loaded models (scorer.Scorer.WithOptions) instead of loading them again. serve uses it for
+// per-request options. It is safe for concurrent use.
+func (f *Factory) SharedScorers() NewScorerFunc {
+	var (
+		mu   sync.Mutex
+		base ImageScorer
+	)
+	type deriver interface {
+		WithOptions(scorer.Options) (*scorer.Scorer, error)
+	}
+	return func(ctx context.Context, opts scorer.Options) (ImageScorer, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if base == nil {
+			s, err := f.LoadScorer(ctx, opts)
+			if err != nil {
+				return nil, err
+			}
+			base = s
+			return s, nil
+		}
+		if d, ok := base.(deriver); ok {
+			s, err := d.WithOptions(opts)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		}
+		return f.LoadScorer(ctx, opts)
+	}
 }

@@ -70,11 +70,13 @@ type ServeOptions struct {
 // NewCmdServe builds the serve command. runF, when not nil, receives the parsed options instead
 // of running the server (flag tests).
 func NewCmdServe(f *cmdutil.Factory, runF func(*ServeOptions) error) *cobra.Command {
+	// Per-request options share the models loaded for the defaults.
+	shared := f.SharedScorers()
 	opts := &ServeOptions{
 		IO:      f.IOStreams,
 		Version: f.Version,
 		NewScorer: func(ctx context.Context, o scorer.Options) (ImageScorer, error) {
-			return f.LoadScorer(ctx, o)
+			return shared(ctx, o)
 		},
 	}
 	cmd := &cobra.Command{

@@ -1,0 +1,145 @@
+package scorer
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/spoofsense/spoofsense/models/fixtures"
+)
+
+// goldenImage is one entry of ../shared/golden/pipeline/pipeline.json.
+type goldenImage struct {
+	File       string `json:"file"`
+	Width      int    `json:"width"`
+	Height     int    `json:"height"`
+	RawBox     [4]int `json:"raw_box_xywh"`
+	MappedBox  [4]int `json:"calibrated_box_xywh"`
+	Detections []struct {
+		Score float64 `json:"score"`
+	} `json:"detections_after_nms"`
+	Models map[string]map[string]struct {
+		Logits  [3]float64 `json:"logits"`
+		Softmax [3]float64 `json:"softmax"`
+	} `json:"models"`
+	ProbRealMapped float64 `json:"prob_real_calibrated"`
+}
+
+func loadGolden(t *testing.T) []goldenImage {
+	t.Helper()
+	b, err := os.ReadFile(fixtures.Path(t, "golden", "pipeline", "pipeline.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g []goldenImage
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatalf("pipeline.json: %v", err)
+	}
+	if len(g) == 0 {
+		t.Fatal("pipeline.json lists no images")
+	}
+	return g
+}
+
+// devImage finds a sample image of the dev set by file name (live/ or spoof/).
+func devImage(t *testing.T, name string) string {
+	t.Helper()
+	dev := fixtures.Path(t, "data", "dev")
+	for _, sub := range []string{"live", "spoof"} {
+		p := filepath.Join(dev, sub, name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Fatalf("%s not found under %s", name, dev)
+	return ""
+}
+
+// scorers are loaded once per test binary; loading verifies and plans three models.
+type scorerCache struct {
+	mu sync.Mutex
+	m  map[Options]*Scorer
+}
+
+func (c *scorerCache) get(t *testing.T, opts Options) *Scorer {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	opts.ModelsDir = fixtures.Path(t, "models")
+	if s, ok := c.m[opts]; ok {
+		return s
+	}
+	s, err := New(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("scorer.New: %v", err)
+	}
+	if c.m == nil {
+		c.m = map[Options]*Scorer{}
+	}
+	c.m[opts] = s
+	return s
+}
+
+func scoreFile(t *testing.T, s *Scorer, path string) Result {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := s.ScoreReader(context.Background(), f, path)
+	if err != nil {
+		t.Fatalf("score %s: %v", path, err)
+	}
+	return res
+}
+
+func boxNear(got Box, want [4]int, tol int) bool {
+	d := func(a, b int) int { return max(a-b, b-a) }
+	return d(got.X, want[0]) <= tol && d(got.Y, want[1]) <= tol && d(got.W, want[2]) <= tol && d(got.H, want[3]) <= tol
+}
+
+func TestGoldenPipeline(t *testing.T) {
+	var cache scorerCache
+	for _, g := range loadGolden(t) {
+		for _, mode := range []BoxMode{BoxRaw, BoxMapped} {
+			t.Run(g.File+"/"+string(mode), func(t *testing.T) {
+				s := cache.get(t, Options{Box: mode})
+				res := scoreFile(t, s, devImage(t, g.File))
+				if res.Image.Width != g.Width || res.Image.Height != g.Height {
+					t.Fatalf("image %d×%d, want %d×%d (EXIF orientation applied)", res.Image.Width, res.Image.Height, g.Width, g.Height)
+				}
+				if res.FaceCount != len(g.Detections) || res.Face == nil {
+					t.Fatalf("faces = %d, want %d", res.FaceCount, len(g.Detections))
+				}
+				if !boxNear(res.Face.DetectorBox, g.RawBox, 2) {
+					t.Errorf("raw box %+v, want %v", res.Face.DetectorBox, g.RawBox)
+				}
+				wantBox, key := g.RawBox, "raw"
+				if mode == BoxMapped {
+					wantBox, key = g.MappedBox, "calibrated"
+				}
+				if !boxNear(res.Face.Box, wantBox, 2) {
+					t.Errorf("%s box %+v, want %v", mode, res.Face.Box, wantBox)
+				}
+				want := (g.Models["v2"][key].Softmax[1] + g.Models["v1se"][key].Softmax[1]) / 2
+				if mode == BoxMapped && math.Abs(want-g.ProbRealMapped) > 1e-6 {
+					t.Fatalf("golden file inconsistent: %v vs %v", want, g.ProbRealMapped)
+				}
+				if math.Abs(res.ProbReal-want) > 0.02 {
+					t.Errorf("prob_real = %.4f, want %.4f ± 0.02", res.ProbReal, want)
+				}
+				for i, net := range []string{"v2", "v1se"} {
+					w := g.Models[net][key].Softmax[1]
+					if got := res.Face.Nets[i].Softmax[1]; math.Abs(got-w) > 0.02 {
+						t.Errorf("%s softmax[1] = %.4f, want %.4f", net, got, w)
+					}
+				}
+			})
+		}
+	}
+}
