@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"context"
+	"testing"
+
+	"github.com/spoofsense/spoofsense/models/fixtures"
+	"gorgonia.org/tensor"
+)
+
+func benchModel(b *testing.B, file, golden string) {
+	m := loadModel(b, file)
+	in := fixtures.ReadFloat32(b, "golden", "ort", golden, "input.f32")
+	s := m.NewSession()
+	ctx := context.Background()
+	if _, err := s.RunFloat32(ctx, in); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.RunFloat32(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMiniFASNetV2(b *testing.B)   { benchModel(b, "MiniFASNetV2.onnx", "MiniFASNetV2") }
+func BenchmarkMiniFASNetV1SE(b *testing.B) { benchModel(b, "MiniFASNetV1SE.onnx", "MiniFASNetV1SE") }
+func BenchmarkUltraFace(b *testing.B)      { benchModel(b, "version-RFB-320.onnx", "UltraFace-RFB-320") }
+
+// TestSteadyStateAllocs checks that a reused session runs the shipped models without
+// allocating, through both Run and RunFloat32.
+func TestSteadyStateAllocs(t *testing.T) {
+	for _, gs := range goldenSets {
+		t.Run(gs.dir, func(t *testing.T) {
+			m := loadModel(t, gs.model)
+			in := fixtures.ReadFloat32(t, "golden", "ort", gs.dir, "input.f32")
+			s := m.NewSession()
+			ctx := context.Background()
+			vi := m.Inputs()[0]
+			inputs := map[string]*tensor.Dense{vi.Name: tensor.New(tensor.WithShape(vi.Shape...), tensor.WithBacking(in))}
+			if _, err := s.Run(ctx, inputs); err != nil {
+				t.Fatal(err)
+			}
+			if n := testing.AllocsPerRun(2, func() {
+				if _, err := s.RunFloat32(ctx, in); err != nil {
+					t.Fatal(err)
+				}
+			}); n != 0 {
+				t.Errorf("RunFloat32: %v allocations per run, want 0", n)
+			}
+			if n := testing.AllocsPerRun(2, func() {
+				if _, err := s.Run(ctx, inputs); err != nil {
+					t.Fatal(err)
+				}
+			}); n != 0 {
+				t.Errorf("Run: %v allocations per run, want 0", n)
+			}
+		})
+	}
+}
