@@ -42,6 +42,7 @@ $SPOOFSENSE_MODEL_MIRROR sets a default --mirror for pull.`,
 		NewCmdPull(f, runF.Pull),
 		NewCmdVerify(f, runF.Verify),
 		NewCmdPath(f, runF.Path),
+		NewCmdLicenses(f, nil),
 	)
 	return cmd
 }

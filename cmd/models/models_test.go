@@ -332,3 +332,20 @@ func TestPull(t *testing.T) {
 		})
 	}
 }
+
+func TestLicensesPrintsEveryText(t *testing.T) {
+	ios, _, out, _ := cmdutil.Test()
+	if err := licensesRun(&LicensesOptions{IO: ios}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range models.Manifest() {
+		for _, f := range m.LicenseFiles {
+			if !strings.Contains(out.String(), "==> "+f) {
+				t.Errorf("output lacks %s", f)
+			}
+		}
+	}
+	if !strings.Contains(out.String(), "Apache License") || !strings.Contains(out.String(), "MIT") {
+		t.Error("licence texts missing from the output")
+	}
+}
