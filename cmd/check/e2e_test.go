@@ -1,5 +1,3 @@
-//go:build e2e
-
 package check
 
 import (
@@ -22,8 +20,6 @@ import (
 // TestEndToEnd builds the spoofsense binary and runs `check` on sample images of the dev set
 // with the shared models, comparing each result with the OpenCV reference run
 // (golden/dev/dev_opencv_rawbox.csv: same box, same single-crop policy).
-//
-//	go test -tags e2e -run EndToEnd ./cmd/check/
 func TestEndToEnd(t *testing.T) {
 	dev := fixtures.Path(t, "data", "dev")
 	modelsDir := fixtures.Path(t, "models")
