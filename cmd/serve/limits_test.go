@@ -226,6 +226,8 @@ type loadResult struct {
 	latency  []time.Duration // sorted
 	elapsed  time.Duration
 	noRetry  int // 503s without Retry-After
+	// badAnswers counts answers that failed the run's check.
+	badAnswers int
 }
 
 func (r loadResult) quantile(q float64) time.Duration {
@@ -235,44 +237,74 @@ func (r loadResult) quantile(q float64) time.Duration {
 	return r.latency[min(len(r.latency)-1, int(q*float64(len(r.latency))))]
 }
 
-// runLoad sends n /antispoofing requests from `concurrency` goroutines.
+// runLoad sends n /antispoofing requests of a fake live image from `concurrency` goroutines.
 func runLoad(t testing.TB, ts *testServer, n, concurrency int) loadResult {
 	t.Helper()
-	tr := &http.Transport{MaxIdleConnsPerHost: concurrency, MaxConnsPerHost: concurrency}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	body := b64JSON(imgLive + strings.Repeat("\x00", 30<<10)) // a ~40 KB selfie-sized body
+	return runLoadWith(t, ts, loadSpec{n: n, concurrency: concurrency, body: func(int) string { return body }})
+}
+
+// loadSpec describes a load run on POST /antispoofing.
+type loadSpec struct {
+	n, concurrency int
+	// body is the JSON body of request i.
+	body func(i int) string
+	// check, when not nil, is called (from the client goroutines) with every answer to
+	// request i and reports what is wrong with it.
+	check func(i, status int, body []byte) error
+}
+
+// runLoadWith sends spec.n requests from spec.concurrency goroutines, each taking the next
+// request as soon as it has read the previous answer. Failed checks count in badAnswers, and
+// the first few are reported with t.Errorf.
+func runLoadWith(t testing.TB, ts *testServer, spec loadSpec) loadResult {
+	t.Helper()
+	tr := &http.Transport{MaxIdleConnsPerHost: spec.concurrency, MaxConnsPerHost: spec.concurrency}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
 	var (
 		mu  sync.Mutex
 		res = loadResult{statuses: map[int]int{}}
 		wg  sync.WaitGroup
 	)
-	jobs := make(chan struct{})
+	jobs := make(chan int)
 	start := time.Now()
-	for range concurrency {
+	for range spec.concurrency {
 		wg.Go(func() {
-			for range jobs {
+			for i := range jobs {
 				t0 := time.Now()
-				resp, err := client.Post(ts.ts.URL+"/antispoofing", "application/json", strings.NewReader(body))
+				resp, err := client.Post(ts.ts.URL+"/antispoofing", "application/json", strings.NewReader(spec.body(i)))
 				if err != nil {
-					t.Errorf("request: %v", err)
+					t.Errorf("request %d: %v", i, err)
 					continue
 				}
-				_, _ = io.Copy(io.Discard, resp.Body)
+				body, err := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				d := time.Since(t0)
+				if err != nil {
+					t.Errorf("request %d: read answer: %v", i, err)
+				}
+				var bad error
+				if err == nil && spec.check != nil {
+					bad = spec.check(i, resp.StatusCode, body)
+				}
 				mu.Lock()
 				res.statuses[resp.StatusCode]++
 				res.latency = append(res.latency, d)
 				if resp.StatusCode == 503 && resp.Header.Get("Retry-After") == "" {
 					res.noRetry++
 				}
+				if bad != nil {
+					if res.badAnswers++; res.badAnswers <= 3 {
+						t.Errorf("request %d: %v", i, bad)
+					}
+				}
 				mu.Unlock()
 			}
 		})
 	}
-	for range n {
-		jobs <- struct{}{}
+	for i := range spec.n {
+		jobs <- i
 	}
 	close(jobs)
 	wg.Wait()
@@ -281,11 +313,12 @@ func runLoad(t testing.TB, ts *testServer, n, concurrency int) loadResult {
 	return res
 }
 
-// A bounded load test: 2,000 requests (400 with -short) at concurrency 32 over a small queue.
-// Every answer is 200 or a deliberate 503 busy with Retry-After; the metrics count every request.
+// A bounded load test: 2,000 requests (400 with -short or -race) at concurrency 32 over a small
+// queue. Every answer is 200 or a deliberate 503 busy with Retry-After; the metrics count every
+// request.
 func TestLoad(t *testing.T) {
 	n := 2000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 400
 	}
 	ts := newTestServer(t, func(c *Config, _ *fakeControl) { c.MaxInflight, c.Queue = 2, 8 })

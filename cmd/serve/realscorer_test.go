@@ -13,15 +13,16 @@ import (
 	"github.com/spoofsense/spoofsense/scorer"
 )
 
-// The service on the real scorer and models (from ../shared): the sample selfies get the
-// commercial answers, and /v1/check returns what the scorer itself returns for the file.
-func TestRealScorer(t *testing.T) {
+// realScorers is a NewScorerFunc over the real models in ../shared/models: scorer.New, one
+// Scorer per distinct set of options, loaded on first use.
+func realScorers(t testing.TB) NewScorerFunc {
+	t.Helper()
 	modelsDir := fixtures.Path(t, "models")
 	var (
 		mu    sync.Mutex
 		built = map[scorer.Options]*scorer.Scorer{}
 	)
-	newScorer := func(ctx context.Context, o scorer.Options) (ImageScorer, error) {
+	return func(ctx context.Context, o scorer.Options) (ImageScorer, error) {
 		o.ModelsDir = modelsDir
 		mu.Lock()
 		defer mu.Unlock()
@@ -35,22 +36,56 @@ func TestRealScorer(t *testing.T) {
 		built[o] = s
 		return s, nil
 	}
+}
+
+// newRealServer starts a warmed-up server on the real models; edit, when not nil, adjusts the
+// config (its NewScorer may wrap the real one it finds there).
+func newRealServer(t testing.TB, edit func(*Config)) *testServer {
+	t.Helper()
+	newScorer := realScorers(t)
+	return newTestServer(t, func(c *Config, _ *fakeControl) {
+		c.NewScorer = newScorer
+		if edit != nil {
+			edit(c)
+		}
+	})
+}
+
+// devSample is one of the sample selfies in ../shared/data/dev and the commercial answer's
+// pred_idx it must get.
+type devSample struct {
+	file     string // relative to the shared directory
+	img      []byte
+	wantPred string
+}
+
+// devSamples reads the three sample selfies: T1 is live, F1 and F2 are presentation attacks.
+func devSamples(t testing.TB) []devSample {
+	t.Helper()
+	samples := []devSample{
+		{file: "data/dev/live/image_T1.jpg", wantPred: predReal},
+		{file: "data/dev/spoof/image_F1.jpg", wantPred: predSpoof},
+		{file: "data/dev/spoof/image_F2.jpg", wantPred: predSpoof},
+	}
+	for i := range samples {
+		img, err := os.ReadFile(fixtures.Path(t, strings.Split(samples[i].file, "/")...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		samples[i].img = img
+	}
+	return samples
+}
+
+// The service on the real scorer and models (from ../shared): the sample selfies get the
+// commercial answers, and /v1/check returns what the scorer itself returns for the file.
+func TestRealScorer(t *testing.T) {
+	newScorer := realScorers(t)
 	ts := newTestServer(t, func(c *Config, _ *fakeControl) { c.NewScorer = newScorer })
 
-	tests := []struct {
-		file     string
-		wantPred string
-	}{
-		{"data/dev/live/image_T1.jpg", predReal},
-		{"data/dev/spoof/image_F1.jpg", predSpoof},
-		{"data/dev/spoof/image_F2.jpg", predSpoof},
-	}
-	for _, tt := range tests {
+	for _, tt := range devSamples(t) {
 		t.Run(tt.file, func(t *testing.T) {
-			img, err := os.ReadFile(fixtures.Path(t, strings.Split(tt.file, "/")...))
-			if err != nil {
-				t.Fatal(err)
-			}
+			img := tt.img
 			a := ts.send(t, http.MethodPost, "/antispoofing", "application/json", strings.NewReader(b64JSON(string(img))), nil)
 			var got antispoofingResponse
 			if err := json.Unmarshal(a.body, &got); err != nil || a.status != 200 {

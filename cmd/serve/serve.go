@@ -128,7 +128,7 @@ The server stops on SIGINT or SIGTERM: it stops accepting, lets in-flight reques
 	fl.IntVar(&opts.MaxScorers, "max-scorers", DefaultMaxScorers, "scorers kept for per-request faces/crops/box overrides")
 	fl.Float64Var(&opts.Threshold, "threshold", scorer.DefaultThreshold, "decision threshold on prob_real (/antispoofing: real when >, /v1/check: live when ≥)")
 	fl.StringVar(&opts.Faces, "faces", string(scorer.FacesLargest), "face policy: largest, all or reject-multiple")
-	fl.StringVar(&opts.Crops, "crops", string(scorer.CropsSingle), "crop policy: single (one crop per net) or multi (three per net: more accurate, 3× the net time)")
+	fl.StringVar(&opts.Crops, "crops", string(scorer.DefaultCrops), "crop policy: multi (three crops per net, the default: more accurate, 3× the net time) or single (one per net)")
 	fl.StringVar(&opts.Box, "box", string(scorer.BoxRaw), "box geometry: raw or mapped")
 	fl.DurationVar(&opts.ReadTimeout, "read-timeout", DefaultReadTimeout, "time allowed to read a request, headers and body")
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", DefaultRequestTimeout, "time allowed for the queue wait plus the inference")

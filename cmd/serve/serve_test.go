@@ -52,7 +52,7 @@ func TestServeFlags(t *testing.T) {
 	}{
 		{"defaults", nil, nil, func(o *ServeOptions) bool {
 			return o.Addr == "127.0.0.1:8080" && o.LogFormat == "text" && o.Queue == 64 && o.MaxBodyBytes == 10485760 &&
-				o.Threshold == 0.55 && o.Faces == "largest" && o.Crops == "single" && o.ShutdownTimeout == 30*time.Second &&
+				o.Threshold == 0.55 && o.Faces == "largest" && o.Crops == "multi" && o.ShutdownTimeout == 30*time.Second &&
 				len(o.APIKeys) == 0 && o.Version == "v1"
 		}, 0},
 		{"flags", nil, []string{"--addr", "0.0.0.0:9000", "--log-format", "json", "--max-inflight", "3", "--queue", "0", "--threshold", "0.7", "--crops", "multi"},

@@ -99,7 +99,7 @@ func (c *Config) setDefaults() {
 		c.Scorer.Faces = scorer.FacesLargest
 	}
 	if c.Scorer.Crops == "" {
-		c.Scorer.Crops = scorer.CropsSingle
+		c.Scorer.Crops = scorer.DefaultCrops
 	}
 	if c.Scorer.Box == "" {
 		c.Scorer.Box = scorer.BoxRaw
