@@ -108,7 +108,7 @@ func TestGoldenPipeline(t *testing.T) {
 	for _, g := range loadGolden(t) {
 		for _, mode := range []BoxMode{BoxRaw, BoxMapped} {
 			t.Run(g.File+"/"+string(mode), func(t *testing.T) {
-				s := cache.get(t, Options{Box: mode})
+				s := cache.get(t, Options{Box: mode, Crops: CropsSingle}) // pipeline.json is §1.5
 				res := scoreFile(t, s, devImage(t, g.File))
 				if res.Image.Width != g.Width || res.Image.Height != g.Height {
 					t.Fatalf("image %d×%d, want %d×%d (EXIF orientation applied)", res.Image.Width, res.Image.Height, g.Width, g.Height)

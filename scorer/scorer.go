@@ -25,11 +25,16 @@ const (
 // CropPolicy says how each net's crops are taken (REFERENCE §1.5 or §1.7).
 type CropPolicy string
 
-// Crop policies.
+// Crop policies. CropsMulti is the default: on the dev set it raises the ROC AUC from 0.946 to
+// 0.955 and lowers BPCER at APCER 5% from 0.29 to 0.22, for three runs of each net instead of
+// one (the detector still runs once). CropsSingle is the original pipeline.
 const (
 	CropsSingle CropPolicy = "single" // one crop per net at its training scale (§1.5)
 	CropsMulti  CropPolicy = "multi"  // three crops per net at 1.0, 0.9, 0.8 of the scale (§1.7)
 )
+
+// DefaultCrops is the crop policy of the zero Options.
+const DefaultCrops = CropsMulti
 
 // BoxMode says whether the detector's box is used as is or mapped to the training geometry (§1.3).
 type BoxMode string
@@ -47,7 +52,7 @@ const DefaultThreshold = 0.55
 var multiCropFactors = [...]float64{1.0, 0.9, 0.8}
 
 // Options configure a Scorer. The zero value means: models from the default location, threshold
-// 0.55, largest face, single crop, raw box, default image limits, quality checks reported with
+// 0.55, largest face, multi-crop (DefaultCrops), raw box, default image limits, quality checks reported with
 // the default limits but not enforced.
 type Options struct {
 	// ModelsDir is where the model files are ("" = $SPOOFSENSE_MODELS, else the embedded models
@@ -96,7 +101,7 @@ func (o Options) withDefaults() Options {
 		o.Faces = FacesLargest
 	}
 	if o.Crops == "" {
-		o.Crops = CropsSingle
+		o.Crops = DefaultCrops
 	}
 	if o.Box == "" {
 		o.Box = BoxRaw
@@ -115,7 +120,7 @@ type Scorer struct {
 	detector *engine.Model
 	nets     [2]antiSpoofNet
 	versions []ModelVersion
-	states   sync.Pool // *runState
+	states   statePool
 }
 
 // antiSpoofNet is one loaded MiniFASNet with its crop scale.
@@ -175,7 +180,7 @@ func New(ctx context.Context, opts Options) (*Scorer, error) {
 
 // initStates sets up the pool of per-call run state over the loaded models.
 func (s *Scorer) initStates() {
-	s.states.New = func() any {
+	s.states.new = func() *runState {
 		return &runState{
 			detector: s.detector.NewSession(),
 			nets:     [2]*engine.Session{s.nets[0].model.NewSession(), s.nets[1].model.NewSession()},
@@ -183,6 +188,35 @@ func (s *Scorer) initStates() {
 			crop:     make([]float32, preprocess.CropLen),
 		}
 	}
+}
+
+// statePool keeps the run states of finished calls for the next ones. Unlike a sync.Pool it
+// is not emptied by the garbage collector: a run state holds megabytes of engine buffers and
+// packed weights, and scoring allocates a decoded image per call, so a sync.Pool would be
+// cleared every few calls and the sessions built again. It holds at most as many states as
+// there were concurrent calls.
+type statePool struct {
+	mu   sync.Mutex
+	free []*runState
+	new  func() *runState
+}
+
+func (p *statePool) get() *runState {
+	p.mu.Lock()
+	if n := len(p.free); n > 0 {
+		st := p.free[n-1]
+		p.free = p.free[:n-1]
+		p.mu.Unlock()
+		return st
+	}
+	p.mu.Unlock()
+	return p.new()
+}
+
+func (p *statePool) put(st *runState) {
+	p.mu.Lock()
+	p.free = append(p.free, st)
+	p.mu.Unlock()
 }
 
 // WithOptions returns a Scorer that shares s's loaded models (they are immutable) but decides
@@ -257,8 +291,8 @@ func (s *Scorer) Score(ctx context.Context, img *preprocess.Image) (Result, erro
 	if err := ctx.Err(); err != nil {
 		return s.fail(res, err)
 	}
-	st := s.states.Get().(*runState)
-	defer s.states.Put(st)
+	st := s.states.get()
+	defer s.states.put(st)
 
 	// Detect.
 	t := time.Now()
@@ -326,6 +360,11 @@ func (s *Scorer) Score(ctx context.Context, img *preprocess.Image) (Result, erro
 
 // scoreFace crops the face for both nets by the crop policy, runs them and fills in the face's
 // per-net results, probability, score and verdict.
+//
+// Each crop is one batch-1 run of the net. Running a net's three crops as one batch of 3 gave
+// identical logits and no measurable gain with the engine (BenchmarkNetCrops), and the engine
+// plans a model only for the batch of 1 it declares, so the crops run one after another
+// through the same session and crop buffer.
 func (s *Scorer) scoreFace(ctx context.Context, st *runState, img *preprocess.Image, f *Face, tm *Timings) error {
 	box := fromBox(f.Box)
 	factors := multiCropFactors[:1]
@@ -335,13 +374,13 @@ func (s *Scorer) scoreFace(ctx context.Context, st *runState, img *preprocess.Im
 	f.Nets = make([]NetResult, len(s.nets))
 	var probSum, scoreSum float64
 	for n, net := range s.nets {
-		nr := NetResult{Name: net.name, CropScale: net.scale}
+		_, eff := preprocess.CropWindow(box, img.Width, img.Height, net.scale)
+		nr := NetResult{Name: net.name, CropScale: net.scale, EffectiveScale: eff}
+		if s.opts.Crops == CropsMulti {
+			nr.Crops = make([]CropScore, 0, len(factors))
+		}
 		for k, factor := range factors {
 			t := time.Now()
-			_, eff := preprocess.CropWindow(box, img.Width, img.Height, net.scale)
-			if k == 0 {
-				nr.EffectiveScale = eff
-			}
 			win, _ := preprocess.CropWindow(box, img.Width, img.Height, eff*factor)
 			if _, err := preprocess.CropRegion(img, win, st.crop); err != nil {
 				return fmt.Errorf("%s crop: %w", net.name, err)
@@ -358,15 +397,16 @@ func (s *Scorer) scoreFace(ctx context.Context, st *runState, img *preprocess.Im
 			}
 			logits := [3]float64{float64(out[0][0]), float64(out[0][1]), float64(out[0][2])}
 			cs := CropScore{ScaleFactor: factor, Logits: logits, Softmax: softmax3(logits)}
-			nr.Crops = append(nr.Crops, cs)
+			if k == 0 {
+				nr.Logits = logits
+			}
+			if nr.Crops != nil {
+				nr.Crops = append(nr.Crops, cs)
+			}
 			for j := range nr.Softmax {
 				nr.Softmax[j] += cs.Softmax[j] / float64(len(factors))
 			}
 			scoreSum += liveMargin(logits) / float64(len(factors))
-		}
-		nr.Logits = nr.Crops[0].Logits
-		if s.opts.Crops == CropsSingle {
-			nr.Crops = nil // the single crop is Logits/Softmax already
 		}
 		probSum += nr.Softmax[1]
 		f.Nets[n] = nr

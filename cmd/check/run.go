@@ -11,27 +11,16 @@ import (
 	"time"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/cmd/cmdutil/pool"
 	"github.com/spoofsense/spoofsense/report"
 	"github.com/spoofsense/spoofsense/scorer"
 )
 
-// job is one input and its position in the output.
-type job struct {
-	seq int
-	in  input
-}
-
-// outcome is what a worker made of a job.
+// outcome is what a worker made of one input.
 type outcome struct {
-	seq int
-	in  input
 	res scorer.Result
 	// warning is printed after the row (an annotated copy that could not be written).
 	warning string
-	// cancelled marks a job not scored because the run was interrupted; output stops before it.
-	cancelled bool
-	// fatal stops the whole run (the scorer could not be loaded).
-	fatal error
 }
 
 // pipeline is one run's shared state: what the workers need to turn a job into an outcome.
@@ -44,11 +33,9 @@ type pipeline struct {
 
 // checkRun scores every input with a pool of workers and writes the results in input order.
 //
-// A walker goroutine discovers inputs lazily and hands them to opts.Workers workers; the
-// emitter (this goroutine) puts the outcomes back in order and writes them as soon as the
-// next one in line is ready. A slot is taken per job and given back when its row is written,
-// so at most `window` jobs are in flight or waiting to be reordered: memory stays flat
-// however many files there are.
+// The walker discovers inputs lazily and pool.Run hands them to opts.Workers workers, puts the
+// outcomes back in order and writes each row as soon as it is next in line, with a bounded
+// number of inputs in flight: memory stays flat however many files there are.
 func checkRun(ctx context.Context, opts *CheckOptions) error {
 	start := time.Now()
 	walk := &walker{
@@ -85,96 +72,44 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		// A table is printed at the end, so the bar is alone on the terminal until then;
 		// streamed rows on a terminal are progress enough.
 		opts.IO.StderrTTY && !(opts.IO.StdoutTTY && opts.Format.Streams()))
-	prog := newProgress(opts.IO.ErrOut, showBar)
+	prog := pool.NewProgress(opts.IO.ErrOut, showBar)
 
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	p := &pipeline{
 		in:  opts.IO.In,
 		ann: ann,
 		scorer: sync.OnceValues(func() (cmdutil.ImageScorer, error) {
-			s, err := opts.LoadScorer(runCtx, opts.Scorer)
+			s, err := opts.LoadScorer(ctx, opts.Scorer)
 			if err != nil {
 				return nil, fmt.Errorf("load models: %w", err)
 			}
 			return s, nil
 		}),
 	}
-
-	window := 4*opts.Workers + 16
-	slots := make(chan struct{}, window)
-	jobs := make(chan job)
-	outcomes := make(chan outcome, window) // never blocks: at most window jobs are out
-
-	// walked and walkComplete are the walker's; they are read only once walkerDone is closed.
-	var (
-		walked       int
-		walkComplete bool
-		walkerDone   = make(chan struct{})
-	)
-	go func() {
-		defer close(walkerDone)
-		defer close(jobs)
-		for in := range walk.inputs(runCtx) {
-			select {
-			case slots <- struct{}{}:
-			case <-runCtx.Done():
-				return
-			}
+	// Inputs that are only a warning (a skipped path) keep their place in the output but are
+	// not counted as images.
+	inputs := func(yield func(input) bool) {
+		for in := range walk.inputs(ctx) {
 			if in.warning == "" {
-				prog.addFound()
+				prog.Found()
 			}
-			select {
-			case jobs <- job{seq: walked, in: in}:
-				walked++
-			case <-runCtx.Done():
+			if !yield(in) {
 				return
 			}
 		}
-		walkComplete = runCtx.Err() == nil
-	}()
-	var workers sync.WaitGroup
-	for range opts.Workers {
-		workers.Go(func() {
-			for {
-				select {
-				case <-runCtx.Done():
-					return
-				case j, ok := <-jobs:
-					if !ok {
-						return
-					}
-					o := p.process(runCtx, j.in)
-					o.seq, o.in = j.seq, j.in
-					outcomes <- o
-				}
-			}
-		})
 	}
-	go func() {
-		workers.Wait()
-		close(outcomes)
-	}()
-
 	var (
 		sum          report.Summary
 		failedCopies int
-		fatal        error
-		next         int // the seq of the next row to write
 	)
-	if err := enc.Begin(); err != nil {
-		fatal = fmt.Errorf("write results: %w", err)
-		cancel()
-	}
-	emit := func(o outcome) error {
-		if o.in.warning != "" {
-			prog.warn(o.in.warning)
+	emit := func(in input, o outcome) error {
+		if in.warning != "" {
+			prog.Warn(in.warning)
 			return nil
 		}
 		write := func() error { return enc.Write(o.res) }
 		var err error
 		if opts.IO.StdoutTTY && opts.Format.Streams() { // a row on the bar's terminal
-			err = prog.clearWhile(write)
+			err = prog.ClearWhile(write)
 		} else {
 			err = write()
 		}
@@ -182,53 +117,24 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 			return fmt.Errorf("write results: %w", err)
 		}
 		sum.Add(o.res)
-		prog.done()
+		prog.Done()
 		if o.warning != "" {
 			failedCopies++
-			prog.warn(o.warning)
+			prog.Warn(o.warning)
 		}
 		return nil
 	}
-	pending := make(map[int]outcome, window)
-	for o := range outcomes {
-		if o.fatal != nil || fatal != nil {
-			if fatal == nil {
-				fatal = o.fatal
-			}
-			cancel()
-			continue
-		}
-		pending[o.seq] = o
-		for {
-			o, ok := pending[next]
-			if !ok || o.cancelled {
-				break
-			}
-			delete(pending, next)
-			next++
-			if err := emit(o); err != nil {
-				fatal = err
-				cancel()
-				break
-			}
-			<-slots
-		}
-	}
-	// Unless the run was cancelled, jobs was closed and the walker is about done. A cancelled
-	// walker may be stuck reading --files-from on a terminal: it is left behind.
-	walkerFinished := false
-	if runCtx.Err() == nil {
-		<-walkerDone
-		walkerFinished = true
+	var (
+		stats pool.Stats
+		fatal error
+	)
+	if err := enc.Begin(); err != nil {
+		fatal = fmt.Errorf("write results: %w", err)
 	} else {
-		select {
-		case <-walkerDone:
-			walkerFinished = true
-		default:
-		}
+		stats, fatal = pool.Run(ctx, pool.Options{Workers: opts.Workers}, inputs, p.process, emit)
 	}
-	complete := walkerFinished && walkComplete && next == walked
-	prog.finish()
+	complete := stats.Complete
+	prog.Finish()
 	sum.SetElapsed(time.Since(start))
 	sum.Interrupted = !complete && ctx.Err() != nil
 	endErr := enc.End(sum)
@@ -260,15 +166,16 @@ func errorResult(name string, err error) scorer.Result {
 }
 
 // process scores one input. A file that cannot be opened or decoded becomes an error row; the
-// scorer is loaded only once an image is really about to be scored.
-func (p *pipeline) process(ctx context.Context, in input) outcome {
+// scorer is loaded only once an image is really about to be scored, and a failure to load it
+// stops the run. An error returned while ctx is done marks an input cut short by an interrupt.
+func (p *pipeline) process(ctx context.Context, in input) (outcome, error) {
 	var o outcome
 	switch {
 	case in.warning != "":
-		return o
+		return o, nil
 	case in.err != nil:
 		o.res = errorResult(in.name, in.err)
-		return o
+		return o, nil
 	}
 	var (
 		src    io.Reader
@@ -285,27 +192,25 @@ func (p *pipeline) process(ctx context.Context, in input) outcome {
 		f, err := os.Open(in.name)
 		if err != nil {
 			o.res = errorResult(in.name, err)
-			return o
+			return o, nil
 		}
 		defer f.Close()
 		file, src = f, f
 	}
 	sc, err := p.scorer()
 	if err != nil {
-		o.fatal = err
-		return o
+		return o, err
 	}
 	res, err := sc.ScoreReader(ctx, src, in.name)
 	res.File = in.name
 	if err != nil {
 		if ctx.Err() != nil {
-			o.cancelled = true
-			return o
+			return o, ctx.Err()
 		}
 		// Keep what the scorer did learn (image size, timings), but no verdict.
 		res.Status, res.Error, res.Verdict = scorer.StatusError, err.Error(), ""
 		o.res = res
-		return o
+		return o, nil
 	}
 	if res.Status == "" {
 		res.Status = scorer.StatusOK
@@ -316,7 +221,7 @@ func (p *pipeline) process(ctx context.Context, in input) outcome {
 			o.warning = err.Error()
 		}
 	}
-	return o
+	return o, nil
 }
 
 // annotate writes the annotated copy of a scored image, reading it again from the start of

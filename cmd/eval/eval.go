@@ -65,6 +65,14 @@ type EvalOptions struct {
 	Baseline  string
 	Tolerance float64
 
+	// Compare, when set, puts two score sources side by side instead of evaluating one (see
+	// Side); gates, --baseline, --junit, --report and --scores do not apply then.
+	Compare *[2]Side
+	// GroupBy names a column whose values split the presentations into groups, each evaluated
+	// on its own: "attack" (one group per PAI species, with all bona fide presentations) or a
+	// column of the manifest, such as "source".
+	GroupBy string
+
 	Quiet    bool // no progress bar, no notes on stderr
 	Progress bool // draw the progress bar even when stderr is not a terminal
 }
@@ -95,6 +103,21 @@ threshold, BPCER at APCER 1/5/10% and APCER at BPCER 1/5/10%, and the threshold 
 for --target-apcer. Images without a face or unreadable ones are non-responses: counted as
 APNRR/BPNRR and left out of the error rates.
 
+--compare A,B evaluates the same presentations under two score sources and prints both
+columns of metrics and their difference B − A (-o json: a document with "sides" and "diffs").
+Each side is either scorer settings, joined with + and applied over --crops/--box, e.g.
+  --compare crops=single,crops=multi          one-crop (§1.5) against three-crop (§1.7) policy
+  --compare crops=multi,crops=multi+box=mapped
+or an NDJSON score file that holds a result for every image (check -o ndjson, --save-scores):
+  --compare single.ndjson,multi.ndjson        nothing is scored
+  --compare single.ndjson,crops=multi         only side B is scored
+With --compare, --save-scores A.ndjson,B.ndjson saves each side's results (either may be
+empty); gates, --baseline, --junit, --report and --scores do not apply.
+
+--group-by COLUMN also reports the metrics per group: "attack" gives one group per attack type
+(its attacks against all bona fide presentations, as the standard evaluates a species); a
+manifest column such as "source" splits the presentations by its values.
+
 Output (-o): table (default on a terminal) or json (default otherwise: the report fields of
 package report/metrics plus dataset, target_apcer, recommended, gates, baseline and passed).
 --junit writes one JUnit test case per gate; --report DIR writes an HTML page with DET and ROC
@@ -113,6 +136,7 @@ func NewCmdEval(f *cmdutil.Factory, runF func(*EvalOptions) error) *cobra.Comman
 	var (
 		format                      string
 		crops                       string
+		compare                     string
 		box                         = string(scorer.BoxRaw)
 		maxAPCER, maxBPCER, maxACER float64
 		minAUC                      float64
@@ -126,7 +150,10 @@ func NewCmdEval(f *cmdutil.Factory, runF func(*EvalOptions) error) *cobra.Comman
   spoofsense check -o ndjson data/ > scores.ndjson
   spoofsense eval data/ --scores scores.ndjson --max-apcer 0.1 --min-auc 0.95 --junit eval.xml
   spoofsense eval data/ -o json > baseline.json
-  spoofsense eval data/ --baseline baseline.json --tolerance 0.005`,
+  spoofsense eval data/ --baseline baseline.json --tolerance 0.005
+  spoofsense eval data/ --compare crops=single,crops=multi --save-scores single.ndjson,multi.ndjson
+  spoofsense eval data/ --compare single.ndjson,multi.ndjson -o table
+  spoofsense eval --manifest data/manifest.csv --group-by source`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -151,6 +178,11 @@ func NewCmdEval(f *cmdutil.Factory, runF func(*EvalOptions) error) *cobra.Comman
 			if err := opts.validate(fl); err != nil {
 				return err
 			}
+			if fl.Changed("compare") {
+				if err := opts.setCompare(fl, compare); err != nil {
+					return err
+				}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -166,7 +198,7 @@ func NewCmdEval(f *cmdutil.Factory, runF func(*EvalOptions) error) *cobra.Comman
 	fl.StringVar(&opts.Scores, "scores", "", "reuse the results in NDJSON `FILE` (check -o ndjson output) instead of scoring")
 	fl.StringVar(&opts.SaveScores, "save-scores", "", "write every result as NDJSON to `FILE` for a later --scores")
 	fl.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "images scored at once")
-	fl.StringVar(&crops, "crops", "", "crops per net: single|multi (default: the scorer's)")
+	fl.StringVar(&crops, "crops", "", "crops per net: single|multi (default: the scorer's, multi)")
 	fl.StringVar(&box, "box", box, "face box geometry: raw|mapped")
 	fl.StringVar(&opts.JUnit, "junit", "", "write the gates as JUnit XML test cases to `FILE`")
 	fl.StringVar(&opts.ReportDir, "report", "", "write an HTML report with plots into `DIR`")
@@ -176,6 +208,8 @@ func NewCmdEval(f *cmdutil.Factory, runF func(*EvalOptions) error) *cobra.Comman
 	fl.Float64Var(&minAUC, "min-auc", 0, "fail when the ROC AUC is below this")
 	fl.StringVar(&opts.Baseline, "baseline", "", "fail when a metric is worse than in this earlier eval -o json `FILE`")
 	fl.Float64Var(&opts.Tolerance, "tolerance", DefaultTolerance, "how much worse than --baseline a metric may get (absolute)")
+	fl.StringVar(&compare, "compare", "", "put two score sources `A,B` side by side: settings like crops=single or score files (see above)")
+	fl.StringVar(&opts.GroupBy, "group-by", "", "also report the metrics per value of `COLUMN`: attack, or a manifest column such as source")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress bar and no notes on stderr")
 	fl.BoolVar(&opts.Progress, "progress", false, "draw the progress bar even when stderr is not a terminal")
 	cmd.MarkFlagsMutuallyExclusive("quiet", "progress")
@@ -207,6 +241,21 @@ func (o *EvalOptions) setEnums(format, crops, box string) error {
 	default:
 		return cmdutil.UsageError("--box: unknown value %q (want raw|mapped)", box)
 	}
+	return nil
+}
+
+// setCompare parses --compare and refuses the flags that do not apply to a comparison.
+func (o *EvalOptions) setCompare(fl *pflag.FlagSet, value string) error {
+	for _, name := range []string{"baseline", "junit", "report", "scores", "max-apcer", "max-bpcer", "max-acer", "min-auc"} {
+		if fl.Changed(name) {
+			return cmdutil.UsageError("--%s does not apply with --compare (score files are sides: --compare a.ndjson,b.ndjson)", name)
+		}
+	}
+	sides, err := parseSides(value, o.Scorer)
+	if err != nil {
+		return cmdutil.UsageError("%v", err)
+	}
+	o.Compare = &sides
 	return nil
 }
 

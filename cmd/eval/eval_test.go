@@ -671,7 +671,13 @@ func TestHTMLReport(t *testing.T) {
 // relative to data/dev) into a score file: faces=0 is a no_face verdict.
 func devScores(t *testing.T) string {
 	t.Helper()
-	f, err := os.Open(fixtures.Path(t, "golden", "dev", "dev_opencv_rawbox.csv"))
+	return devScoresFrom(t, "dev_opencv_rawbox.csv")
+}
+
+// devScoresFrom turns one golden/dev CSV into a score file.
+func devScoresFrom(t *testing.T, name string) string {
+	t.Helper()
+	f, err := os.Open(fixtures.Path(t, "golden", "dev", name))
 	if err != nil {
 		t.Fatal(err)
 	}

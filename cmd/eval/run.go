@@ -28,6 +28,9 @@ import (
 //	gates         one metrics.GateResult per limit set (an empty list when none)
 //	baseline      BaselineResult, the comparison with --baseline (absent without it)
 //	passed        true when every gate held and no metric regressed against the baseline
+//	groups        GroupResult per value of the --group-by column (absent without it)
+//
+// With --compare the document is a CompareResult instead.
 type Result struct {
 	metrics.Report
 	Dataset     DatasetInfo             `json:"dataset"`
@@ -36,6 +39,8 @@ type Result struct {
 	Gates       []metrics.GateResult    `json:"gates"`
 	Baseline    *BaselineResult         `json:"baseline,omitempty"`
 	Passed      bool                    `json:"passed"`
+	// Groups holds the metrics per value of --group-by (absent without it).
+	Groups []GroupResult `json:"groups,omitempty"`
 }
 
 // DatasetInfo describes the evaluated dataset in a Result.
@@ -98,6 +103,16 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 		opts.note("skipped %d files in %s that are not images by extension", ds.Skipped, ds.Root)
 	}
 
+	if opts.Compare != nil {
+		return compareRun(ctx, opts, ds, info)
+	}
+	var groups []group
+	if opts.GroupBy != "" {
+		if groups, err = groupItems(ds, opts.GroupBy); err != nil {
+			return err
+		}
+	}
+
 	results := make([]*scorer.Result, len(ds.Items))
 	if opts.Scores != "" {
 		var unmatched int
@@ -113,7 +128,7 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 			}
 		}
 	}
-	if info.Scored, err = opts.scoreMissing(ctx, ds, results); err != nil {
+	if info.Scored, err = opts.scoreMissing(ctx, ds, results, opts.Scorer, opts.Scores); err != nil {
 		return err
 	}
 	if opts.SaveScores != "" {
@@ -129,11 +144,7 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 			info.Rejected++
 		}
 	}
-	targets := metrics.DefaultTargets()
-	if !slices.Contains(targets, opts.TargetAPCER) {
-		targets = append(targets, opts.TargetAPCER)
-		slices.Sort(targets)
-	}
+	targets := evalTargets(opts.TargetAPCER)
 	rep, err := metrics.Evaluate(samples, opts.Threshold, metrics.Options{Targets: targets, Species: ds.Species})
 	if err != nil {
 		source := opts.Scores
@@ -157,6 +168,11 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 			b.Regressions = append(b.Regressions, d.Metric)
 		}
 		res.Baseline = b
+	}
+	if groups != nil {
+		if res.Groups, err = groupResults(ds, opts.GroupBy, groups, [][]metrics.Sample{samples}, opts.Threshold, targets); err != nil {
+			return cmdutil.UsageError("%v", err)
+		}
 	}
 	res.Passed = metrics.AllPassed(res.Gates) && (res.Baseline == nil || len(res.Baseline.Regressions) == 0)
 
@@ -225,7 +241,7 @@ func loadDataset(opts *EvalOptions) (*Dataset, error) {
 func loadScores(name string, ds *Dataset) ([]*scorer.Result, int, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, 0, cmdutil.UsageError("--scores: %v", err)
+		return nil, 0, cmdutil.UsageError("score file: %v", err)
 	}
 	defer f.Close()
 	lines, err := readScores(f, name)
@@ -239,8 +255,19 @@ func loadScores(name string, ds *Dataset) ([]*scorer.Result, int, error) {
 	return results, unmatched, nil
 }
 
-// scoreMissing scores the items without a result and returns how many it scored.
-func (o *EvalOptions) scoreMissing(ctx context.Context, ds *Dataset, results []*scorer.Result) (int, error) {
+// evalTargets are the fixed rates of the operating points: the defaults and target.
+func evalTargets(target float64) []float64 {
+	targets := metrics.DefaultTargets()
+	if !slices.Contains(targets, target) {
+		targets = append(targets, target)
+		slices.Sort(targets)
+	}
+	return targets
+}
+
+// scoreMissing scores the items without a result with the scorer options so and returns how
+// many it scored; scoresFile names where the others came from, for a note.
+func (o *EvalOptions) scoreMissing(ctx context.Context, ds *Dataset, results []*scorer.Result, so scorer.Options, scoresFile string) (int, error) {
 	index := map[string]int{}
 	var paths []string
 	for i, r := range results {
@@ -252,10 +279,10 @@ func (o *EvalOptions) scoreMissing(ctx context.Context, ds *Dataset, results []*
 	if len(paths) == 0 {
 		return 0, nil
 	}
-	if o.Scores != "" {
-		o.note("%d of %d images have no result in %s; scoring them", len(paths), len(ds.Items), o.Scores)
+	if scoresFile != "" {
+		o.note("%d of %d images have no result in %s; scoring them", len(paths), len(ds.Items), scoresFile)
 	}
-	req := ScoreRequest{Paths: paths, Scorer: o.Scorer, Workers: o.Workers}
+	req := ScoreRequest{Paths: paths, Scorer: so, Workers: o.Workers}
 	if !o.Quiet && (o.Progress || o.IO.StderrTTY) {
 		req.Progress = o.IO.ErrOut
 	}

@@ -10,12 +10,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sync"
-	"time"
-
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/cmd/cmdutil/pool"
 	"github.com/spoofsense/spoofsense/report/metrics"
 	"github.com/spoofsense/spoofsense/scorer"
 )
@@ -33,7 +30,8 @@ type ScoreRequest struct {
 }
 
 // ScoreFunc scores every path of req and calls emit once per path with its result, File set
-// to that path. emit is never called concurrently; the order is free. An image that cannot be
+// to that path. emit is never called concurrently; the order is free (PoolScorer keeps the
+// order of req.Paths). An image that cannot be
 // read or decoded is a result with status "error", not an error of the ScoreFunc, which fails
 // only when scoring cannot go on (the models cannot be loaded, ctx is done).
 type ScoreFunc func(ctx context.Context, req ScoreRequest, emit func(scorer.Result)) error
@@ -42,7 +40,9 @@ type ScoreFunc func(ctx context.Context, req ScoreRequest, emit func(scorer.Resu
 type LoadScorerFunc func(ctx context.Context, opts scorer.Options) (cmdutil.ImageScorer, error)
 
 // PoolScorer returns a ScoreFunc that loads one scorer with load, on the first call, and
-// scores with a pool of req.Workers goroutines.
+// scores with req.Workers goroutines through pool.Run, the worker pool of `check`: results are
+// emitted in the order of req.Paths, an interrupt stops the run after the last result in
+// order, and the progress bar is check's.
 func PoolScorer(load LoadScorerFunc) ScoreFunc {
 	return func(ctx context.Context, req ScoreRequest, emit func(scorer.Result)) error {
 		if len(req.Paths) == 0 {
@@ -52,52 +52,27 @@ func PoolScorer(load LoadScorerFunc) ScoreFunc {
 		if err != nil {
 			return fmt.Errorf("load models: %w", err)
 		}
-		var bar *progressbar.ProgressBar
-		if req.Progress != nil {
-			bar = progressbar.NewOptions(len(req.Paths),
-				progressbar.OptionSetWriter(req.Progress),
-				progressbar.OptionSetDescription("scoring"),
-				progressbar.OptionShowCount(),
-				progressbar.OptionShowIts(),
-				progressbar.OptionSetItsString("img"),
-				progressbar.OptionSetPredictTime(true),
-				progressbar.OptionThrottle(100*time.Millisecond),
-				progressbar.OptionClearOnFinish(),
-			)
-			defer func() { _ = bar.Exit() }()
-		}
-		jobs := make(chan string)
-		results := make(chan scorer.Result)
-		var wg sync.WaitGroup
-		for range max(req.Workers, 1) {
-			wg.Go(func() {
-				for p := range jobs {
-					results <- scoreFile(ctx, sc, p)
-				}
-			})
-		}
-		go func() {
-			defer close(jobs)
+		prog := pool.NewProgress(req.Progress, req.Progress != nil)
+		defer prog.Finish()
+		paths := func(yield func(string) bool) {
 			for _, p := range req.Paths {
-				select {
-				case jobs <- p:
-				case <-ctx.Done():
+				prog.Found()
+				if !yield(p) {
 					return
 				}
 			}
-		}()
-		go func() {
-			wg.Wait()
-			close(results)
-		}()
-		for res := range results {
-			if ctx.Err() != nil {
-				continue // drain; the results of an interrupted run are not used
-			}
+		}
+		score := func(ctx context.Context, path string) (scorer.Result, error) {
+			res := scoreFile(ctx, sc, path)
+			return res, ctx.Err() // a result cut short by an interrupt is not used
+		}
+		_, err = pool.Run(ctx, pool.Options{Workers: req.Workers}, paths, score, func(_ string, res scorer.Result) error {
 			emit(res)
-			if bar != nil {
-				_ = bar.Add(1) // a bar that cannot draw is no reason to stop scoring
-			}
+			prog.Done()
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		return ctx.Err()
 	}

@@ -193,6 +193,7 @@ func writeTable(w io.Writer, res *Result) error {
 			[]string{"metric", "baseline", "current", "change", "result"}, rows,
 			tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft)
 	}
+	writeGroupTable(t, res.Groups, [2]string{}, r.Threshold)
 	for _, w := range r.Warnings {
 		t.printf("warning: %s\n", w)
 	}
@@ -219,5 +220,5 @@ func signed(v metrics.Value) string {
 	if !v.Valid {
 		return "n/a"
 	}
-	return fmt.Sprintf("%+.4f", v.Float64)
+	return fmt.Sprintf("%+.4f", roundZero(v.Float64, 0.00005))
 }

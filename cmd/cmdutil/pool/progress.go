@@ -1,4 +1,4 @@
-package check
+package pool
 
 import (
 	"fmt"
@@ -9,10 +9,11 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
-// progress owns stderr while images are scored: a progress bar (count, rate, ETA) once a
+// Progress owns stderr while images are scored: a progress bar (count, rate, ETA) once a
 // second image has been found, and warning lines printed so that they do not garble the bar.
-// The walker and the emitter call it from different goroutines.
-type progress struct {
+// It is safe for concurrent use: the producer of a Run's items counts them (Found) while its
+// emit function counts them done.
+type Progress struct {
 	mu    sync.Mutex
 	w     io.Writer
 	show  bool // draw a bar at all
@@ -20,12 +21,14 @@ type progress struct {
 	bar   *progressbar.ProgressBar
 }
 
-func newProgress(w io.Writer, show bool) *progress {
-	return &progress{w: w, show: show}
+// NewProgress returns a Progress writing to w; with show false it draws no bar but still
+// prints warnings.
+func NewProgress(w io.Writer, show bool) *Progress {
+	return &Progress{w: w, show: show}
 }
 
-// found counts one more image to score; the bar appears with the second.
-func (p *progress) addFound() {
+// Found counts one more image to score; the bar appears with the second.
+func (p *Progress) Found() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.found++
@@ -48,8 +51,8 @@ func (p *progress) addFound() {
 	p.bar.AddMax(1)
 }
 
-// done counts one image emitted.
-func (p *progress) done() {
+// Done counts one image emitted.
+func (p *Progress) Done() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar != nil {
@@ -57,9 +60,9 @@ func (p *progress) done() {
 	}
 }
 
-// clearWhile clears the bar's line, runs fn (which writes to the terminal) and lets the next
+// ClearWhile clears the bar's line, runs fn (which writes to the terminal) and lets the next
 // update redraw the bar.
-func (p *progress) clearWhile(fn func() error) error {
+func (p *Progress) ClearWhile(fn func() error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar != nil {
@@ -68,16 +71,16 @@ func (p *progress) clearWhile(fn func() error) error {
 	return fn()
 }
 
-// warn prints one line on stderr.
-func (p *progress) warn(msg string) {
-	_ = p.clearWhile(func() error {
+// Warn prints one line on stderr.
+func (p *Progress) Warn(msg string) {
+	_ = p.ClearWhile(func() error {
 		_, err := fmt.Fprintf(p.w, "spoofsense: %s\n", msg)
 		return err
 	})
 }
 
-// finish removes the bar for good; the summary line and a table come after it.
-func (p *progress) finish() {
+// Finish removes the bar for good; the summary line and a table come after it.
+func (p *Progress) Finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar != nil {
