@@ -2,7 +2,6 @@ package scorer
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"math"
 	"os"
@@ -27,41 +26,14 @@ type devRow struct {
 
 func readDevCSV(t *testing.T, name string) []devRow {
 	t.Helper()
-	f, err := os.Open(fixtures.Path(t, "golden", "dev", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cr := csv.NewReader(f)
-	cr.FieldsPerRecord = -1 // rows without a face stop after the prob_real column
-	recs, err := cr.ReadAll()
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	col := map[string]int{}
-	for i, h := range recs[0] {
-		col[h] = i
-	}
 	var rows []devRow
-	for _, r := range recs[1:] {
-		field := func(name string) string {
-			if i := col[name]; i < len(r) {
-				return r[i]
-			}
-			return ""
-		}
-		faces, _ := strconv.Atoi(field("faces"))
-		p, err := strconv.ParseFloat(field("prob_real"), 64)
+	for _, r := range fixtures.ReadCSV(t, "golden", "dev", name) {
+		faces, _ := strconv.Atoi(r["faces"])
+		p, err := strconv.ParseFloat(r["prob_real"], 64)
 		if err != nil {
 			p = math.NaN()
 		}
-		columns := make(map[string]string, len(r))
-		for name, i := range col {
-			if i < len(r) {
-				columns[name] = r[i]
-			}
-		}
-		rows = append(rows, devRow{file: r[col["file"]], label: r[col["label"]], faces: faces, probReal: p, columns: columns})
+		rows = append(rows, devRow{file: r["file"], label: r["label"], faces: faces, probReal: p, columns: r})
 	}
 	return rows
 }

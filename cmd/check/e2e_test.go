@@ -2,7 +2,6 @@ package check
 
 import (
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"math"
@@ -23,7 +22,7 @@ import (
 func TestEndToEnd(t *testing.T) {
 	dev := fixtures.Path(t, "data", "dev")
 	modelsDir := fixtures.Path(t, "models")
-	golden := readGolden(t, fixtures.Path(t, "golden", "dev", "dev_opencv_rawbox.csv"))
+	golden := readGolden(t)
 
 	bin := filepath.Join(t.TempDir(), "spoofsense")
 	build := exec.Command("go", "build", "-o", bin, "github.com/spoofsense/spoofsense")
@@ -91,29 +90,13 @@ type goldenRow struct {
 	box  scorer.Box
 }
 
-func readGolden(t *testing.T, path string) map[string]goldenRow {
+func readGolden(t *testing.T) map[string]goldenRow {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cr := csv.NewReader(f)
-	cr.FieldsPerRecord = -1 // face-less rows are short
-	rows, err := cr.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, name := range rows[0] {
-		col[name] = i
-	}
 	atoi := func(s string) int { v, _ := strconv.Atoi(s); return v }
 	m := map[string]goldenRow{}
-	for _, r := range rows[1:] {
-		p, _ := strconv.ParseFloat(r[col["prob_real"]], 64)
-		m[r[col["file"]]] = goldenRow{prob: p, box: scorer.Box{
-			X: atoi(r[col["x"]]), Y: atoi(r[col["y"]]), W: atoi(r[col["w"]]), H: atoi(r[col["h"]])}}
+	for _, r := range fixtures.ReadCSV(t, "golden", "dev", "dev_opencv_rawbox.csv") {
+		p, _ := strconv.ParseFloat(r["prob_real"], 64)
+		m[r["file"]] = goldenRow{prob: p, box: scorer.Box{X: atoi(r["x"]), Y: atoi(r["y"]), W: atoi(r["w"]), H: atoi(r["h"])}}
 	}
 	return m
 }

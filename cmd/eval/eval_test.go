@@ -2,7 +2,6 @@ package eval
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -677,36 +676,21 @@ func devScores(t *testing.T) string {
 // devScoresFrom turns one golden/dev CSV into a score file.
 func devScoresFrom(t *testing.T, name string) string {
 	t.Helper()
-	f, err := os.Open(fixtures.Path(t, "golden", "dev", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cr := csv.NewReader(f)
-	cr.FieldsPerRecord = -1 // rows without a face stop after the faces column
-	rows, err := cr.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
 	var results []scorer.Result
-	for _, row := range rows[1:] {
-		faces, err := strconv.Atoi(row[col["faces"]])
+	for _, row := range fixtures.ReadCSV(t, "golden", "dev", name) {
+		faces, err := strconv.Atoi(row["faces"])
 		if err != nil {
-			t.Fatalf("faces %q: %v", row[col["faces"]], err)
+			t.Fatalf("faces %q: %v", row["faces"], err)
 		}
 		if faces == 0 {
-			results = append(results, scorer.Result{File: row[col["file"]], Status: scorer.StatusOK, Verdict: scorer.NoFace})
+			results = append(results, scorer.Result{File: row["file"], Status: scorer.StatusOK, Verdict: scorer.NoFace})
 			continue
 		}
-		p, err := strconv.ParseFloat(row[col["prob_real"]], 64)
+		p, err := strconv.ParseFloat(row["prob_real"], 64)
 		if err != nil {
-			t.Fatalf("prob_real %q: %v", row[col["prob_real"]], err)
+			t.Fatalf("prob_real %q: %v", row["prob_real"], err)
 		}
-		results = append(results, okResult(row[col["file"]], p))
+		results = append(results, okResult(row["file"], p))
 	}
 	return writeScoreFile(t, results)
 }

@@ -1,53 +1,24 @@
 package metrics
 
 import (
-	"encoding/csv"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"testing"
 
 	"github.com/spoofsense/spoofsense/models/fixtures"
 )
 
-// readCSV returns the rows of a CSV file as maps from header name to field.
-func readCSV(t *testing.T, path string) []map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cr := csv.NewReader(f)
-	cr.FieldsPerRecord = -1 // rows without a face stop after the faces column
-	rows, err := cr.ReadAll()
-	if err != nil {
-		t.Fatalf("read %s: %v", path, err)
-	}
-	out := make([]map[string]string, 0, len(rows))
-	for _, row := range rows[1:] {
-		m := make(map[string]string, len(row))
-		for i, field := range row {
-			if i < len(rows[0]) {
-				m[rows[0][i]] = field
-			}
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
 // devSamples reads a golden/dev result file with the attack types of data/dev/manifest.csv.
 // A row with faces = 0 or no prob_real is a no-face non-response.
 func devSamples(t *testing.T, name string) []Sample {
 	t.Helper()
 	attack := map[string]string{}
-	for _, m := range readCSV(t, fixtures.Path(t, "data", "dev", "manifest.csv")) {
+	for _, m := range fixtures.ReadCSV(t, "data", "dev", "manifest.csv") {
 		attack[m["path"]] = m["attack"]
 	}
 	var samples []Sample
-	for i, m := range readCSV(t, fixtures.Path(t, "golden", "dev", name)) {
+	for i, m := range fixtures.ReadCSV(t, "golden", "dev", name) {
 		label, err := ParseLabel(m["label"])
 		if err != nil {
 			t.Fatalf("%s row %d: %v", name, i+2, err)
