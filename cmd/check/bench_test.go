@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime/metrics"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/models/fixtures"
 	"github.com/spoofsense/spoofsense/report"
 	"github.com/spoofsense/spoofsense/scorer"
 )
@@ -78,4 +80,60 @@ func sampleHeap() (stop func(), peak *atomic.Uint64) {
 		}
 	})
 	return func() { close(done); wg.Wait() }, peak
+}
+
+// BenchmarkCheckDirRealModels is the issue's throughput figure: `check` over a directory of
+// 1,000 copies of the dev set's sample photos (image_T1, F1, F2 in turn) with the real models
+// and the default options, on 1 and 2 workers, reporting images/s and the peak live heap.
+func BenchmarkCheckDirRealModels(b *testing.B) {
+	const n = 1000
+	dir := b.TempDir()
+	var samples [][]byte
+	for _, p := range [][]string{{"live", "image_T1.jpg"}, {"spoof", "image_F1.jpg"}, {"spoof", "image_F2.jpg"}} {
+		data, err := os.ReadFile(fixtures.Path(b, append([]string{"data", "dev"}, p...)...))
+		if err != nil {
+			b.Fatal(err)
+		}
+		samples = append(samples, data)
+	}
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%04d.jpg", i)), samples[i%len(samples)], 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	modelsDir := fixtures.Path(b, "models")
+	// One scorer for both runs: loading the models is not part of the throughput.
+	s, err := scorer.New(context.Background(), scorer.Options{ModelsDir: modelsDir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			ios, _, _, _ := cmdutil.Test()
+			ios.Out = io.Discard
+			opts := &CheckOptions{
+				IO: ios,
+				LoadScorer: func(context.Context, scorer.Options) (cmdutil.ImageScorer, error) {
+					return s, nil
+				},
+				Paths:    []string{dir},
+				Workers:  workers,
+				Format:   report.NDJSON,
+				Quiet:    true,
+				ExitZero: true,
+			}
+			stop, peak := sampleHeap()
+			runs := 0
+			for b.Loop() {
+				if err := checkRun(context.Background(), opts); err != nil {
+					b.Fatal(err)
+				}
+				runs++
+			}
+			elapsed := b.Elapsed()
+			stop()
+			b.ReportMetric(float64(n*runs)/elapsed.Seconds(), "images/s")
+			b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+		})
+	}
 }
