@@ -14,7 +14,7 @@ STATICCHECK_VERSION := v0.8.2
 # portable fallback kernels, which `make test` also runs.
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build models demo test bench clean tools
+.PHONY: all build models demo test bench bench-all clean tools
 
 all: build
 
@@ -49,8 +49,12 @@ test: tools models
 	go test -count=1 -tags embedmodels ./models/
 	GOEXPERIMENT= CGO_ENABLED=0 go test -count=1 ./scorer/...
 
-## bench: Go benchmarks beside onnxruntime on the same models, with the ratio
+## bench: the engine's model benchmarks (SIMD and fallback builds, one core) beside onnxruntime's, with the ratio
 bench:
+	SHARED=$(SHARED) scorer/engine/benchcmp.sh
+
+## bench-all: every benchmark of every package (end to end, check, serve load, kernels)
+bench-all:
 	go test -run '^$$' -bench . -benchmem ./...
 
 clean:

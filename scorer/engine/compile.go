@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/spoofsense/spoofsense/scorer/engine/kernels"
 	"gorgonia.org/tensor"
 )
 
@@ -11,8 +12,18 @@ import (
 // when it is a constant (an initializer, a Constant or a folded expression).
 type planValue struct {
 	dt    dtype
-	shape []int
+	shape []int // the logical (NCHW) shape, also for NHWC16 values
 	c     *tensorData
+	nhwc  bool // stored channels-last, channels padded to 16 (rank-4 float32; see lowerNHWC)
+}
+
+// storageLen returns the number of elements the value's buffer holds.
+func (v *planValue) storageLen() int {
+	if v.nhwc {
+		s := v.shape
+		return s[0] * s[2] * s[3] * kernels.Pad16(s[1])
+	}
+	return numel(v.shape)
 }
 
 // runCtx is the per-session state a kernel may use: scratch memory sized at plan time.

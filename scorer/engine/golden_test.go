@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/spoofsense/spoofsense/models/fixtures"
@@ -34,16 +35,30 @@ var goldenSets = []struct{ dir, model string }{
 
 func loadModel(tb testing.TB, file string) *Model {
 	tb.Helper()
+	return loadModelWith(tb, file, LoadOptions{}, planOptions{})
+}
+
+// loadModelWith loads a shared model with the given options and planner knobs.
+func loadModelWith(tb testing.TB, file string, opts LoadOptions, popts planOptions) *Model {
+	tb.Helper()
 	data, err := os.ReadFile(fixtures.Path(tb, "models", file))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	m, err := Load(data, LoadOptions{Name: file})
+	opts.Name = file
+	m, err := load(data, opts, popts)
 	if err != nil {
 		tb.Fatalf("Load: %v", err)
 	}
 	return m
 }
+
+// layouts are the activation layouts every golden test runs, in every build: the NCHW
+// reference path and the channels-last kernels (portable or SIMD).
+var layouts = []struct {
+	name string
+	mode layoutMode
+}{{"nchw", layoutNCHW}, {"nhwc", layoutNHWC}}
 
 // closeEnough is the REFERENCE §2 criterion: 1e-4 absolute, or 1e-4 relative above 1.
 func closeEnough(got, want float32) bool {
@@ -72,55 +87,100 @@ func compareFloats(got, want []float32) error {
 
 func TestGoldenORT(t *testing.T) {
 	for _, gs := range goldenSets {
-		t.Run(gs.dir, func(t *testing.T) {
-			raw, err := os.ReadFile(fixtures.Path(t, "golden", "ort", gs.dir, "meta.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var meta goldenMeta
-			if err := json.Unmarshal(raw, &meta); err != nil {
-				t.Fatal(err)
-			}
-			m := loadModel(t, gs.model)
-			if !m.Static() {
-				t.Fatalf("%s was not planned statically", gs.model)
-			}
-			in := fixtures.ReadFloat32(t, "golden", "ort", gs.dir, "input.f32")
-			s := m.NewSession()
-			for run := 0; run < 2; run++ { // the second run checks that reused buffers stay correct
-				out, err := s.Run(context.Background(), map[string]*tensor.Dense{
-					meta.Input.Name: tensor.New(tensor.WithShape(meta.Input.Shape...), tensor.WithBacking(in)),
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, o := range meta.Outputs {
-					got, ok := out[o.Name]
-					if !ok {
-						t.Fatalf("no output %q", o.Name)
-					}
-					if !equalShape(got.Shape(), o.Shape) {
-						t.Errorf("output %q shape %v, want %v", o.Name, got.Shape(), o.Shape)
-					}
-					want := fixtures.ReadFloat32(t, "golden", "ort", gs.dir, o.Name+".f32")
-					if err := compareFloats(got.Data().([]float32), want); err != nil {
-						t.Errorf("run %d output %q: %v", run, o.Name, err)
-					}
-				}
-			}
+		for _, lay := range layouts {
+			t.Run(gs.dir+"/"+lay.name, func(t *testing.T) { testGoldenORT(t, gs.dir, gs.model, lay.mode) })
+		}
+	}
+}
+
+// testGoldenORT runs one model on its onnxruntime golden input with the given layout.
+func testGoldenORT(t *testing.T, dir, model string, layout layoutMode) {
+	raw, err := os.ReadFile(fixtures.Path(t, "golden", "ort", dir, "meta.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta goldenMeta
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		t.Fatal(err)
+	}
+	m := loadModelWith(t, model, LoadOptions{}, planOptions{layout: layout})
+	if !m.Static() {
+		t.Fatalf("%s was not planned statically", model)
+	}
+	in := fixtures.ReadFloat32(t, "golden", "ort", dir, "input.f32")
+	s := m.NewSession()
+	for run := 0; run < 2; run++ { // the second run checks that reused buffers stay correct
+		out, err := s.Run(context.Background(), map[string]*tensor.Dense{
+			meta.Input.Name: tensor.New(tensor.WithShape(meta.Input.Shape...), tensor.WithBacking(in)),
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range meta.Outputs {
+			got, ok := out[o.Name]
+			if !ok {
+				t.Fatalf("no output %q", o.Name)
+			}
+			if !equalShape(got.Shape(), o.Shape) {
+				t.Errorf("output %q shape %v, want %v", o.Name, got.Shape(), o.Shape)
+			}
+			want := fixtures.ReadFloat32(t, "golden", "ort", dir, o.Name+".f32")
+			if err := compareFloats(got.Data().([]float32), want); err != nil {
+				t.Errorf("run %d output %q: %v", run, o.Name, err)
+			}
+		}
 	}
 }
 
 func TestGoldenSilentFace(t *testing.T) {
 	for _, net := range []string{"MiniFASNetV2", "MiniFASNetV1SE"} {
-		m := loadModel(t, net+".onnx")
-		s := m.NewSession()
-		for _, img := range []string{"image_T1", "image_F1", "image_F2"} {
-			t.Run(net+"/"+img, func(t *testing.T) {
-				in := fixtures.ReadFloat32(t, "golden", "silentface", img+"_"+net+"_input.f32")
-				want := fixtures.ReadFloat32(t, "golden", "silentface", img+"_"+net+"_logits.f32")
-				out, err := s.RunFloat32(context.Background(), in)
+		for _, lay := range layouts {
+			m := loadModelWith(t, net+".onnx", LoadOptions{}, planOptions{layout: lay.mode})
+			s := m.NewSession()
+			for _, img := range []string{"image_T1", "image_F1", "image_F2"} {
+				t.Run(net+"/"+lay.name+"/"+img, func(t *testing.T) {
+					in := fixtures.ReadFloat32(t, "golden", "silentface", img+"_"+net+"_input.f32")
+					want := fixtures.ReadFloat32(t, "golden", "silentface", img+"_"+net+"_logits.f32")
+					out, err := s.RunFloat32(context.Background(), in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := compareFloats(out[0], want); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestBatch checks LoadOptions.Batch: MiniFASNet planned for three images gives, for each,
+// the logits the reference implementation gives for it alone.
+func TestBatch(t *testing.T) {
+	data, err := os.ReadFile(fixtures.Path(t, "models", "MiniFASNetV2.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(data, LoadOptions{Name: "x.onnx", Batch: -1}); err == nil || !strings.Contains(err.Error(), "Batch") {
+		t.Errorf("Load with Batch -1: error %v, want one naming LoadOptions.Batch", err)
+	}
+	imgs := []string{"image_T1", "image_F1", "image_F2"}
+	for _, net := range []string{"MiniFASNetV2", "MiniFASNetV1SE"} {
+		for _, lay := range layouts {
+			t.Run(net+"/"+lay.name, func(t *testing.T) {
+				m := loadModelWith(t, net+".onnx", LoadOptions{Batch: len(imgs)}, planOptions{layout: lay.mode})
+				if got := m.Inputs()[0].Shape; !m.Static() || len(got) != 4 || got[0] != len(imgs) {
+					t.Fatalf("static %v, input shape %v; want static with batch %d", m.Static(), got, len(imgs))
+				}
+				if got := m.Outputs()[0].Shape; !equalShape(got, []int{len(imgs), 3}) {
+					t.Fatalf("output shape %v, want [%d 3]", got, len(imgs))
+				}
+				var in, want []float32
+				for _, img := range imgs {
+					in = append(in, fixtures.ReadFloat32(t, "golden", "silentface", img+"_"+net+"_input.f32")...)
+					want = append(want, fixtures.ReadFloat32(t, "golden", "silentface", img+"_"+net+"_logits.f32")...)
+				}
+				out, err := m.NewSession().RunFloat32(context.Background(), in)
 				if err != nil {
 					t.Fatal(err)
 				}

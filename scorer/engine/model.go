@@ -9,6 +9,11 @@ import (
 type LoadOptions struct {
 	// Name names the model (usually its file name) in errors.
 	Name string
+	// Batch, when positive, replaces the leading (batch) dimension of every graph input of
+	// rank ≥ 1 before planning, so a model declared for batch 1 (or a dynamic batch) is
+	// planned statically for Batch images per Run. Operators that hard-code the batch (a
+	// Reshape to a constant shape) keep their ONNX meaning. Zero keeps the declared shapes.
+	Batch int
 }
 
 // ValueInfo describes a graph input or output.
@@ -38,6 +43,11 @@ var ErrMalformed = errors.New("malformed model")
 // and buffers are assigned. A model whose input shapes are not all static, or whose shapes
 // depend on input data, is kept in dynamic mode and planned at every Run.
 func Load(data []byte, opts LoadOptions) (m *Model, err error) {
+	return load(data, opts, planOptions{layout: layoutAuto})
+}
+
+// load is Load with the planner's knobs (tests plan both layouts in every build).
+func load(data []byte, opts LoadOptions, popts planOptions) (m *Model, err error) {
 	name := opts.Name
 	if name == "" {
 		name = "model"
@@ -68,6 +78,9 @@ func Load(data []byte, opts LoadOptions) (m *Model, err error) {
 		}
 		return nil, err
 	}
+	if opts.Batch < 0 {
+		return nil, fmt.Errorf("%s: LoadOptions.Batch is %d, want ≥ 0", name, opts.Batch)
+	}
 	m = &Model{name: name, g: g}
 	static := true
 	specs := map[int]planValue{}
@@ -78,7 +91,10 @@ func Load(data []byte, opts LoadOptions) (m *Model, err error) {
 			static = false
 		} else {
 			vi.Shape = append([]int(nil), d.shape...)
-			for _, x := range d.shape {
+			if opts.Batch > 0 && len(vi.Shape) > 0 {
+				vi.Shape[0] = opts.Batch
+			}
+			for _, x := range vi.Shape {
 				if x < 0 {
 					static = false
 				}
@@ -111,7 +127,7 @@ func Load(data []byte, opts LoadOptions) (m *Model, err error) {
 		m.outputs = append(m.outputs, vi)
 	}
 	if static {
-		p, err := buildPlan(g, specs, name)
+		p, err := buildPlan(g, specs, name, popts)
 		switch {
 		case err == nil:
 			m.plan = p

@@ -104,16 +104,18 @@ func (c *compileCtx) spatialAttrs(nsp int, kernel []int) (strides, dilations, pa
 	return
 }
 
-func compileConv(c *compileCtx) (compiled, error) {
+// parseConv validates a Conv node and returns its geometry, its fusion (never nil) and
+// whether it has a bias.
+func parseConv(c *compileCtx) (g convGeom, fu *convFusion, hasBias bool, err error) {
 	x, err := c.need(0, dtFloat32)
 	if err != nil {
-		return compiled{}, err
+		return g, nil, false, err
 	}
 	wv, err := c.need(1, dtFloat32)
 	if err != nil {
-		return compiled{}, err
+		return g, nil, false, err
 	}
-	fu := c.n.fusion
+	fu = c.n.fusion
 	if fu == nil {
 		fu = &convFusion{}
 	}
@@ -122,35 +124,43 @@ func compileConv(c *compileCtx) (compiled, error) {
 		wShape = fu.w.shape
 	}
 	if len(x.shape) != 4 || len(wShape) != 4 {
-		return compiled{}, unsupported("Conv with %d-D input (only 2-D convolution is implemented)", len(x.shape)-2)
+		return g, nil, false, unsupported("Conv with %d-D input (only 2-D convolution is implemented)", len(x.shape)-2)
 	}
 	group, err := c.attrInt("group", 1)
 	if err != nil {
-		return compiled{}, err
+		return g, nil, false, err
 	}
-	g := convGeom{n: x.shape[0], c: x.shape[1], h: x.shape[2], w: x.shape[3], m: wShape[0], kh: wShape[2], kw: wShape[3], group: int(group)}
+	g = convGeom{n: x.shape[0], c: x.shape[1], h: x.shape[2], w: x.shape[3], m: wShape[0], kh: wShape[2], kw: wShape[3], group: int(group)}
 	if ks, ok, err := c.attrInts("kernel_shape"); err != nil {
-		return compiled{}, err
+		return g, nil, false, err
 	} else if ok && (len(ks) != 2 || ks[0] != g.kh || ks[1] != g.kw) {
-		return compiled{}, fmt.Errorf("kernel_shape %v does not match weights %v", ks, wShape)
+		return g, nil, false, fmt.Errorf("kernel_shape %v does not match weights %v", ks, wShape)
 	}
 	if g.group < 1 || g.c%g.group != 0 || g.m%g.group != 0 || wShape[1] != g.c/g.group {
-		return compiled{}, fmt.Errorf("group %d does not fit input %v and weights %v", g.group, x.shape, wShape)
+		return g, nil, false, fmt.Errorf("group %d does not fit input %v and weights %v", g.group, x.shape, wShape)
 	}
 	strides, dil, pads, autoPad, err := c.spatialAttrs(2, []int{g.kh, g.kw})
 	if err != nil {
-		return compiled{}, err
+		return g, nil, false, err
 	}
 	g.sh, g.sw, g.dh, g.dw = strides[0], strides[1], dil[0], dil[1]
 	if g.pt, g.pb, g.oh, err = convPads(autoPad, g.h, g.kh, g.sh, g.dh, pads[0], pads[2]); err != nil {
-		return compiled{}, err
+		return g, nil, false, err
 	}
 	if g.pl, g.pr, g.ow, err = convPads(autoPad, g.w, g.kw, g.sw, g.dw, pads[1], pads[3]); err != nil {
-		return compiled{}, err
+		return g, nil, false, err
 	}
-	hasBias := fu.b != nil || c.input(2) != nil
+	hasBias = fu.b != nil || c.input(2) != nil
 	if bv := c.input(2); bv != nil && fu.b == nil && (bv.dt != dtFloat32 || numel(bv.shape) != g.m) {
-		return compiled{}, fmt.Errorf("bias shape %v does not match %d output channels", bv.shape, g.m)
+		return g, nil, false, fmt.Errorf("bias shape %v does not match %d output channels", bv.shape, g.m)
+	}
+	return g, fu, hasBias, nil
+}
+
+func compileConv(c *compileCtx) (compiled, error) {
+	g, fu, hasBias, err := parseConv(c)
+	if err != nil {
+		return compiled{}, err
 	}
 	shape := []int{g.n, g.m, g.oh, g.ow}
 	cg := g.c / g.group

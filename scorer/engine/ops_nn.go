@@ -92,7 +92,10 @@ func softmax(x, out []float32, outer, length, inner int) {
 			}
 			var sum float64
 			for k := 0; k < length; k++ {
-				e := math.Exp(float64(x[base+k*inner] - m))
+				e := 1.0 // exp(0): the maximum, at least once per row
+				if v := x[base+k*inner]; v != m {
+					e = math.Exp(float64(v - m))
+				}
 				out[base+k*inner] = float32(e)
 				sum += e
 			}

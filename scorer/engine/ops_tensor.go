@@ -11,6 +11,19 @@ func copyRaw(dst, src *tensorData) {
 	}
 }
 
+// copyShort is copy for slices that are often only a few elements long (the rows of a
+// [1, 4420, 2] tensor), where calling memmove costs more than the copy.
+func copyShort[T float32 | int64](dst, src []T) {
+	if len(src) > 8 {
+		copy(dst, src)
+		return
+	}
+	dst = dst[:len(src)]
+	for i := range dst {
+		dst[i] = src[i]
+	}
+}
+
 // reshapeKernel copies the data unchanged under a new shape.
 func reshapeKernel(_ *runCtx, in, out []*tensorData) { copyRaw(out[0], in[0]) }
 
@@ -22,12 +35,48 @@ type strided struct {
 	base   int
 }
 
+// simplify drops the size-1 dimensions of s and merges dimensions that step through the
+// input contiguously, so that gatherStrided runs long rows and few counters.
+func (s *strided) simplify() {
+	var out strided
+	out.base = s.base
+	for k := 0; k < s.rank; k++ {
+		if s.dims[k] == 1 {
+			continue
+		}
+		if s.dims[k] == 0 {
+			return // empty: nothing to gather, keep s as it is
+		}
+		if r := out.rank; r > 0 && out.stride[r-1] == s.stride[k]*s.dims[k] {
+			out.dims[r-1] *= s.dims[k]
+			out.stride[r-1] = s.stride[k]
+			continue
+		}
+		out.dims[out.rank], out.stride[out.rank] = s.dims[k], s.stride[k]
+		out.rank++
+	}
+	*s = out
+}
+
 func gatherStrided[T float32 | int64](s *strided, src, dst []T) {
 	if len(dst) == 0 {
 		return
 	}
 	if s.rank == 0 {
 		dst[0] = src[s.base]
+		return
+	}
+	if s.rank == 2 && s.stride[1] == 1 && s.dims[1] <= 8 {
+		// Many short rows, such as a slice of the last axis of a [1, 4420, 4] tensor.
+		n, st := s.dims[1], s.stride[0]
+		off := s.base
+		for o := 0; o < len(dst); o += n {
+			row, in := dst[o:o+n], src[off:off+n]
+			for j := range row {
+				row[j] = in[j]
+			}
+			off += st
+		}
 		return
 	}
 	last := s.rank - 1
@@ -37,7 +86,7 @@ func gatherStrided[T float32 | int64](s *strided, src, dst []T) {
 	for {
 		row := dst[o : o+n]
 		if st == 1 {
-			copy(row, src[off:off+n])
+			copyShort(row, src[off:off+n])
 		} else {
 			p := off
 			for i := range row {
@@ -228,6 +277,7 @@ func compileTranspose(c *compileCtx) (compiled, error) {
 		s.dims[k] = x.shape[p]
 		s.stride[k] = inStride[p]
 	}
+	s.simplify()
 	return single(x.dt, shape, func(_ *runCtx, in, out []*tensorData) { s.run(in[0], out[0]) })
 }
 
@@ -334,6 +384,7 @@ func compileSlice(c *compileCtx) (compiled, error) {
 			sd.base += begin[k] * inStride[k]
 		}
 	}
+	sd.simplify()
 	return single(x.dt, shape, func(_ *runCtx, in, out []*tensorData) { sd.run(in[0], out[0]) })
 }
 
@@ -383,17 +434,31 @@ func compileConcat(c *compileCtx) (compiled, error) {
 	return single(dt, shape, func(_ *runCtx, in, out []*tensorData) {
 		off := 0
 		for k, t := range in {
-			w := widths[k]
-			for o := 0; o < outer; o++ {
-				if dt == dtInt64 {
-					copy(out[0].i[o*total+off:o*total+off+w], t.i[o*w:(o+1)*w])
-				} else {
-					copy(out[0].f[o*total+off:o*total+off+w], t.f[o*w:(o+1)*w])
-				}
+			if dt == dtInt64 {
+				concatInto(out[0].i, t.i, outer, total, off, widths[k])
+			} else {
+				concatInto(out[0].f, t.f, outer, total, off, widths[k])
 			}
-			off += w
+			off += widths[k]
 		}
 	})
+}
+
+// concatInto copies the outer rows of w elements of src into dst, whose rows are total
+// elements long, at offset off of each row.
+func concatInto[T float32 | int64](dst, src []T, outer, total, off, w int) {
+	if w > 8 {
+		for o := 0; o < outer; o++ {
+			copy(dst[o*total+off:o*total+off+w], src[o*w:(o+1)*w])
+		}
+		return
+	}
+	for o := 0; o < outer; o++ {
+		d, s := dst[o*total+off:o*total+off+w], src[o*w:(o+1)*w]
+		for j := range d {
+			d[j] = s[j]
+		}
+	}
 }
 
 func compileConstant(c *compileCtx) (compiled, error) {

@@ -29,8 +29,9 @@ type plan struct {
 }
 
 // buildPlan plans g for the given graph-input specs. Inputs in bound are treated as constants
-// (dynamic mode binds the actual inputs so every shape can be inferred).
-func buildPlan(g *graphIR, inputs map[int]planValue, modelName string) (*plan, error) {
+// (dynamic mode binds the actual inputs so every shape can be inferred). With opts asking
+// for it, the steps are then lowered to channels-last kernels (lowerNHWC).
+func buildPlan(g *graphIR, inputs map[int]planValue, modelName string, opts planOptions) (*plan, error) {
 	p := &plan{values: make([]planValue, len(g.values)), inputs: g.inputs, outputs: g.outputs}
 	defined := make([]bool, len(g.values))
 	for v, t := range g.consts {
@@ -54,6 +55,9 @@ func buildPlan(g *graphIR, inputs map[int]planValue, modelName string) (*plan, e
 		if !defined[v] {
 			return nil, fmt.Errorf("graph output %q is never computed", g.values[v])
 		}
+	}
+	if opts.wantNHWC() && len(p.steps) > 0 {
+		p.lowerNHWC(g)
 	}
 	p.assignBuffers(g)
 	total := p.scratch
@@ -172,7 +176,7 @@ func (p *plan) assignBuffers(g *graphIR) {
 			if p.slot[v] >= 0 || p.values[v].c != nil {
 				continue
 			}
-			size := numel(p.values[v].shape)
+			size := p.values[v].storageLen()
 			dt := p.values[v].dt
 			best := -1
 			for fi, sl := range free {

@@ -43,7 +43,7 @@ func (m *Model) NewSession() *Session {
 		case pv.c != nil:
 			s.vals[v] = pv.c
 		case p.slot[v] >= 0:
-			n := numel(pv.shape)
+			n := pv.storageLen()
 			t := &tensorData{dt: pv.dt, shape: pv.shape}
 			if pv.dt == dtInt64 {
 				t.i = bufI[p.slot[v]][:n]
@@ -207,7 +207,7 @@ func (s *Session) runDynamic(ctx context.Context, inputs map[string]*tensor.Dens
 		g.consts[v] = t
 	}
 	g.inputs = nil
-	p, err := buildPlan(&g, nil, m.name)
+	p, err := buildPlan(&g, nil, m.name, planOptions{layout: layoutNCHW})
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,22 @@ func (cw *ConvWeights) ScratchSize(h, w int) int {
 		return 0
 	}
 	oh, ow := cw.geom.OutSize(h, w)
-	return min(max(oh*ow, 0), cw.chunkRows()) * cw.pb.k
+	n := min(max(oh*ow, 0), cw.chunkRows()) * cw.pb.k
+	if cw.direct() {
+		n = max(n, cw.paddedSize(h, w))
+	}
+	return n
+}
+
+// direct reports whether the SIMD build runs cw as a direct convolution over a zero-padded
+// copy of the input (see convDirectSIMD) rather than through im2col: with 16 output
+// channels the GEMM tile would be narrow, and the patch copies cost as much as the GEMM.
+func (cw *ConvWeights) direct() bool { return cw.pb.n == Lanes }
+
+// paddedSize returns the floats of the zero-padded copy of an h×w input.
+func (cw *ConvWeights) paddedSize(h, w int) int {
+	g := cw.geom
+	return (h + g.PadTop + g.PadBottom) * (w + g.PadLeft + g.PadRight) * Pad16(cw.cin)
 }
 
 // Conv computes the dense convolution of the NHWC tensor x (h×w pixels, Pad16(cin)
@@ -89,6 +104,10 @@ func Conv(x []float32, h, w int, cw *ConvWeights, y []float32, scratch []float32
 	}
 	if cw.pointwise {
 		Gemm(oh*ow, n, cw.cin, x, cinP, cw.pb, y, n, ep)
+		return
+	}
+	ep.check(n, oh*ow*n)
+	if cw.direct() && convDirectSIMD(x, h, w, cw, y, scratch, oh, ow, ep) {
 		return
 	}
 	k := cw.pb.k

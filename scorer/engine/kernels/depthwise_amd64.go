@@ -19,15 +19,26 @@ func depthwiseSIMD(x []float32, h, w int, dw *DepthwiseWeights, y []float32, oh,
 	wp := unsafe.Pointer(unsafe.SliceData(dw.w))
 	fast := g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 &&
 		g.StrideH == g.StrideW && (g.StrideH == 1 || g.StrideH == 2)
-	for cb := 0; cb < dw.cp; cb += Lanes {
-		if fast {
-			dw3x3Block(xp, h, w, dw.cp, cb, wp, g, yp, oh, ow, e)
-		} else {
-			dwGenericBlock(xp, h, w, dw.cp, cb, wp, g, yp, 0, oh, 0, ow, ow, e)
+	// Bands of output rows, every channel block of a band before the next band: the band's
+	// input rows stay in cache while the channel blocks pass over them.
+	band := max(1, dwBandFloats/(ow*dw.cp))
+	var zero [Lanes]float32 // read instead of the taps outside the input
+	zp := unsafe.Pointer(&zero)
+	for r0 := 0; r0 < oh; r0 += band {
+		r1 := min(oh, r0+band)
+		for cb := 0; cb < dw.cp; cb += Lanes {
+			if fast {
+				dw3x3Block(xp, h, w, dw.cp, cb, wp, g, yp, oh, ow, r0, r1, zp, e)
+			} else {
+				dwGenericBlock(xp, h, w, dw.cp, cb, wp, g, yp, r0, r1, 0, ow, ow, e)
+			}
 		}
 	}
 	return true
 }
+
+// dwBandFloats is the output size of a band of rows in depthwiseSIMD.
+const dwBandFloats = 4 << 10
 
 // dwGenericBlock computes output pixels [oy0,oy1)×[ox0,ox1) (of an output ow pixels wide)
 // of channel block cb for any window, checking every tap against the input bounds.
@@ -59,24 +70,34 @@ func dwGenericBlock(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g Co
 	archsimd.ClearAVXUpperBits()
 }
 
-// dw3x3Block computes channel block cb of a 3×3 depthwise convolution with stride s ∈ {1,2}.
-// Interior pixels (whole window inside the input) run with the 9 weights in registers;
-// the border goes through dwGenericBlock.
+// dw3x3Block computes output rows [ra,rb) of channel block cb of a 3×3 depthwise
+// convolution with stride s ∈ {1,2}. Interior pixels (whole window inside the input) run
+// with the 9 weights in registers; the border goes through dwGenericBlock.
 //
 // The loads are written out here rather than through helpers so that they carry this
 // file's line positions: the SSA scheduler orders ready values by position, which keeps
 // each load next to its FMA instead of hoisting all nine (and spilling).
-func dw3x3Block(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvGeom, yp unsafe.Pointer, oh, ow int, e *epiPtrs) {
+func dw3x3Block(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvGeom, yp unsafe.Pointer, oh, ow, ra, rb int, zero unsafe.Pointer, e *epiPtrs) {
 	s := g.StrideH
 	// Interior output range: oy*s-PadTop ≥ 0 and oy*s-PadTop+2 ≤ h-1 (same for x).
 	oy0, oy1 := ceilDiv(g.PadTop, s), min(oh, floorDiv(h-3+g.PadTop, s)+1)
 	ox0, ox1 := ceilDiv(g.PadLeft, s), min(ow, floorDiv(w-3+g.PadLeft, s)+1)
 	if oy0 >= oy1 || ox0 >= ox1 {
-		dwGenericBlock(xp, h, w, cp, cb, wp, g, yp, 0, oh, 0, ow, ow, e)
+		for oy := ra; oy < rb; oy++ {
+			dw3x3Edge(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ow, ow, zero, e)
+		}
 		return
 	}
-	dwGenericBlock(xp, h, w, cp, cb, wp, g, yp, 0, oy0, 0, ow, ow, e)
-	dwGenericBlock(xp, h, w, cp, cb, wp, g, yp, oy1, oh, 0, ow, ow, e)
+	for oy := ra; oy < min(rb, oy0); oy++ {
+		dw3x3Edge(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ow, ow, zero, e)
+	}
+	for oy := max(ra, oy1); oy < rb; oy++ {
+		dw3x3Edge(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ow, ow, zero, e)
+	}
+	oy0, oy1 = max(oy0, ra), min(oy1, rb)
+	if oy0 >= oy1 {
+		return
+	}
 	w00 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(wp, (0*cp+cb)*4)))
 	w01 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(wp, (1*cp+cb)*4)))
 	w02 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(wp, (2*cp+cb)*4)))
@@ -89,8 +110,8 @@ func dw3x3Block(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvGe
 	rs := w * cp * 4 // input row stride in bytes
 	ps := s * cp * 4 // input step between output pixels in bytes
 	for oy := oy0; oy < oy1; oy++ {
-		dwGenericBlock(xp, h, w, cp, cb, wp, g, yp, oy, oy+1, 0, ox0, ow, e)
-		dwGenericBlock(xp, h, w, cp, cb, wp, g, yp, oy, oy+1, ox1, ow, ow, e)
+		dw3x3Edge(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ox0, ow, zero, e)
+		dw3x3Edge(xp, h, w, cp, cb, wp, &g, yp, oy, ox1, ow, ow, zero, e)
 		iy := oy*s - g.PadTop
 		ix := ox0*s - g.PadLeft
 		r0 := unsafe.Add(xp, ((iy*w+ix)*cp+cb)*4)
@@ -116,6 +137,43 @@ func dw3x3Block(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvGe
 				r0 = unsafe.Add(r0, ps)
 			}
 		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// dw3x3Edge computes output pixels [ox0,ox1) of output row oy, channel block cb, of an
+// undilated 3×3 depthwise convolution whose windows may reach outside the input: the taps
+// outside read the zero vector at zero instead. g comes by pointer: copying the struct
+// would use SSE moves, which stall while the caller's vector registers are dirty.
+func dw3x3Edge(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g *ConvGeom, yp unsafe.Pointer, oy, ox0, ox1, ow int, zero unsafe.Pointer, e *epiPtrs) {
+	if ox0 >= ox1 {
+		return
+	}
+	iy0 := oy*g.StrideH - g.PadTop
+	// at returns the address of input pixel (iy, ix) at channel cb, or zero outside.
+	at := func(iy, ix int) *[16]float32 {
+		if uint(iy) < uint(h) && uint(ix) < uint(w) {
+			return (*[16]float32)(unsafe.Add(xp, ((iy*w+ix)*cp+cb)*4))
+		}
+		return (*[16]float32)(zero)
+	}
+	wt := func(t int) vec { return archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(wp, (t*cp+cb)*4))) }
+	for ox := ox0; ox < ox1; ox++ {
+		ix0 := ox*g.StrideW - g.PadLeft
+		acc := archsimd.LoadFloat32x16(at(iy0, ix0)).Mul(wt(0))
+		acc = archsimd.LoadFloat32x16(at(iy0, ix0+1)).MulAdd(wt(1), acc)
+		acc = archsimd.LoadFloat32x16(at(iy0, ix0+2)).MulAdd(wt(2), acc)
+		acc = archsimd.LoadFloat32x16(at(iy0+1, ix0)).MulAdd(wt(3), acc)
+		acc = archsimd.LoadFloat32x16(at(iy0+1, ix0+1)).MulAdd(wt(4), acc)
+		acc = archsimd.LoadFloat32x16(at(iy0+1, ix0+2)).MulAdd(wt(5), acc)
+		acc = archsimd.LoadFloat32x16(at(iy0+2, ix0)).MulAdd(wt(6), acc)
+		acc = archsimd.LoadFloat32x16(at(iy0+2, ix0+1)).MulAdd(wt(7), acc)
+		acc = archsimd.LoadFloat32x16(at(iy0+2, ix0+2)).MulAdd(wt(8), acc)
+		out := (oy*ow+ox)*cp + cb
+		if e != nil {
+			acc = e.finish(acc, cb, out)
+		}
+		acc.Store((*[16]float32)(unsafe.Add(yp, out*4)))
 	}
 	archsimd.ClearAVXUpperBits()
 }

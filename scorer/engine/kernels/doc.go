@@ -22,7 +22,14 @@
 //     stride 1 or 2 has a fast path.
 //   - [Conv](x, h, w, cw, y, scratch, ep): dense convolution, any window, stride, padding and
 //     dilation; 1×1/stride 1 goes straight to Gemm, the rest through im2col blocks in
-//     scratch (cw.ScratchSize(h, w) floats).
+//     scratch (cw.ScratchSize(h, w) floats) — or, in the SIMD build with 16 output channels,
+//     directly over a zero-padded copy of the input in scratch.
+//   - [PlanarConv](x, h, w, pw, y, ep): dense convolution of a planar (NCHW) input with few
+//     channels into NHWC, weights packed by [PackPlanarConv]: a network's stem, without
+//     converting the image to a padded NHWC tensor first.
+//
+// [Epilogue.ResidualFirst] adds the residual before the activation (a residual Add followed
+// by Relu).
 //
 // All of them allocate nothing, never write outside their output's elements (columns
 // beyond n in Gemm are untouched), accept an epilogue whose Residual is the output itself,
@@ -38,39 +45,46 @@
 // shapes, tails and all epilogue variants. There is no AVX2 kernel yet.
 //
 // The GEMM micro-kernel is 3 rows × 32 columns (2 vectors), with 1×32, 4×16 and 1×16 tails;
-// B is packed in 32-column panels. Three rows rather than four because MulAdd compiles to
-// VFMADD213PS (the receiver is overwritten) and the SSA scheduler hoists all loads and
-// broadcasts of an iteration above the FMAs: with 4 rows the 15 allocatable vector
-// registers spill. Each kernel ends with archsimd.ClearAVXUpperBits (VZEROUPPER): the Go
-// code between kernel calls uses SSE instructions, which are slow with dirty upper halves.
+// B is packed in 32-column panels. Three rows rather than four because the SSA scheduler
+// hoists all loads and broadcasts of an iteration above the FMAs: with 4 rows the 15
+// allocatable vector registers spill. MulAdd compiles to VFMADD213PS, which overwrites its
+// receiver, so the kernels make the receiver a value used for the last time (a broadcast
+// of A, rebroadcast when it is needed twice) and unroll to halve the register copies of
+// the loop-carried accumulators; that took the 3×32 kernel from 75 to 95 GFLOP/s. The
+// direct and planar convolutions compute 6 pixels × 16 channels per call (8 spill).
+//
+// Each kernel ends with archsimd.ClearAVXUpperBits (VZEROUPPER): the Go code between
+// kernel calls uses SSE instructions, which are slow with dirty upper halves. Inside a
+// kernel, a call that copies a struct (MOVUPS) stalls the same way: the 3×3 depthwise
+// border routine takes its ConvGeom by pointer for that reason (2× on small images).
 //
 // # Measured speed
 //
 // 2026-11-25, "Intel(R) Xeon(R) Processor" (KVM, AVX-512), Go 1.26.8, one core:
-// taskset -c 0 go test -run '^$' -bench . -cpu 1 ./scorer/engine/kernels/, median-ish of
-// two runs on a machine shared with other builds (±15%). GFLOP/s counts real MACs × 2.
+// taskset -c 0 go test -run '^$' -bench . -cpu 1 ./scorer/engine/kernels/, on a machine
+// shared with other builds (±10%). GFLOP/s counts real MACs × 2.
 //
 //	kernel, shape                               simd GFLOP/s   portable GFLOP/s
-//	Gemm 400×128×128 (m×k×n, MiniFASNet)           75               3.3
-//	Gemm 1600×64×128                               73               3.1
-//	Gemm 400×231×64                                74               3.3
-//	Gemm 1600×32×112                               66               2.5
-//	Gemm 100×128×512                               76               3.1
-//	Gemm 4800×16×32 (UltraFace)                    59               2.3
-//	Gemm 4800×32×64                                68               2.7
-//	Gemm 4800×64×64                                72               3.1
-//	Gemm 1200×64×128                               74               3.1
-//	Depthwise 3×3 C128 20×20 s1                    19 (0.96 ns/px)  1.2 (14 ns/px)
-//	Depthwise 3×3 C128 20×20 s2                    11 (1.6 ns/px)   1.3
-//	Depthwise 3×3 C64 40×40 s1                     24 (0.75 ns/px)  1.3
-//	Depthwise 3×3 C64 40×40 s2                     12 (1.1–2.4)     1.3
-//	Depthwise 3×3 C32 120×160 s1                   18 (1.0 ns/px)   1.3
-//	Depthwise 5×5 C512 5×5 (GDC, generic path)     9.5              1.7
-//	Conv 3×3 s2 3→32 80×80 (MiniFASNet stem)       20               2.7
-//	Conv 3×3 s2 3→16 240×320 (UltraFace stem)      11               2.3
-//	Conv 3×3 s1 16→32 120×160                      46               3.7
-//	Conv 3×3 d2 16→16 30×40                        30               2.8
-//	Conv 3×3 256→12 4×5 (UltraFace head)           24               2.6
+//	Gemm 400×128×128 (m×k×n, MiniFASNet)           97               3.5
+//	Gemm 1600×64×128                               95               3.1
+//	Gemm 400×231×64                                99               3.6
+//	Gemm 1600×32×112                               82               2.8
+//	Gemm 100×128×512                               96               3.3
+//	Gemm 4800×16×32 (UltraFace)                    73               2.2
+//	Gemm 4800×32×64                                84               2.8
+//	Gemm 4800×64×64                                94               3.3
+//	Gemm 1200×64×128                               97               3.4
+//	Depthwise 3×3 C128 20×20 s1                    40 (0.45 ns/px)  1.2
+//	Depthwise 3×3 C128 20×20 s2                    34 (0.53 ns/px)  1.3
+//	Depthwise 3×3 C64 40×40 s1                     48 (0.37 ns/px)  1.3
+//	Depthwise 3×3 C64 40×40 s2                     39 (0.47 ns/px)  1.3
+//	Depthwise 3×3 C32 120×160 s1                   33 (0.55 ns/px)  1.3
+//	Depthwise 5×5 C512 5×5 (GDC, generic path)     11               1.7
+//	PlanarConv 3×3 s2 3→32 80×80 (MiniFASNet stem) 38
+//	PlanarConv 3×3 s2 3→16 240×320 (UltraFace stem) 53
+//	Conv 3×3 s1 16→32 120×160 (im2col)             60               3.7
+//	Conv 3×3 d2 16→16 30×40 (direct)               65               2.8
+//	Conv 3×3 256→12 4×5 (direct)                   24               2.6
 //
 // ns/px is per output element (pixel × channel).
 package kernels

@@ -120,7 +120,7 @@ func gemmPortable(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, l
 // applyCols applies ep to row, which holds output channels j0..j0+len(row)-1 and whose
 // residual starts at resOff.
 func applyCols(ep *Epilogue, row []float32, j0, resOff int) {
-	sub := Epilogue{Act: ep.Act, Residual: ep.Residual}
+	sub := Epilogue{Act: ep.Act, Residual: ep.Residual, ResidualFirst: ep.ResidualFirst}
 	if ep.Bias != nil {
 		sub.Bias = ep.Bias[j0:]
 	}

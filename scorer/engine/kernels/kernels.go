@@ -46,6 +46,8 @@ func (a Activation) String() string {
 //
 //	y = act(acc + Bias[j]) + Residual[r*ld + j]
 //
+// or, with ResidualFirst, y = act(acc + Bias[j] + Residual[r*ld + j]) (a residual Add
+// followed by the activation, as in ResNet-style blocks),
 // where ld is the output's row stride (ldc for [Gemm], the padded channel count for the
 // convolutions). A nil *Epilogue, a nil Bias and a nil Residual each mean "nothing".
 // Bias and Slope must hold at least as many entries as the output has (padded) channels;
@@ -56,6 +58,8 @@ type Epilogue struct {
 	Act      Activation // activation applied after Bias
 	Slope    []float32  // per-channel negative slope; required when Act == ActPReLU
 	Residual []float32  // same layout as the output, added after the activation; nil for none
+	// ResidualFirst adds Residual before the activation instead of after it.
+	ResidualFirst bool
 }
 
 // check panics unless the epilogue is usable for an output of n channels whose residual
@@ -93,6 +97,12 @@ func (ep *Epilogue) applyRow(row []float32, resOff int) {
 			row[j] += b[j]
 		}
 	}
+	if ep.Residual != nil && ep.ResidualFirst {
+		r := ep.Residual[resOff : resOff+len(row)]
+		for j := range row {
+			row[j] += r[j]
+		}
+	}
 	switch ep.Act {
 	case ActReLU:
 		for j, v := range row {
@@ -108,7 +118,7 @@ func (ep *Epilogue) applyRow(row []float32, resOff int) {
 			}
 		}
 	}
-	if ep.Residual != nil {
+	if ep.Residual != nil && !ep.ResidualFirst {
 		r := ep.Residual[resOff : resOff+len(row)]
 		for j := range row {
 			row[j] += r[j]

@@ -33,8 +33,11 @@ func refEpilogue(ep *Epilogue, acc float32, j, r int) float32 {
 	if ep.Bias != nil {
 		acc += ep.Bias[j]
 	}
+	if ep.Residual != nil && ep.ResidualFirst {
+		acc += ep.Residual[r]
+	}
 	acc = refAct(ep, acc, j)
-	if ep.Residual != nil {
+	if ep.Residual != nil && !ep.ResidualFirst {
 		acc += ep.Residual[r]
 	}
 	return acc
@@ -107,6 +110,8 @@ func testEpilogues(rng *rand.Rand, n, outLen int) map[string]*Epilogue {
 		"bias+prelu+resid": {Bias: bias, Act: ActPReLU, Slope: slope, Residual: res},
 		"relu+residual":    {Act: ActReLU, Residual: res},
 		"prelu (no bias)":  {Act: ActPReLU, Slope: slope},
+		"bias+resid+relu":  {Bias: bias, Act: ActReLU, Residual: res, ResidualFirst: true},
+		"resid+prelu":      {Act: ActPReLU, Slope: slope, Residual: res, ResidualFirst: true},
 	}
 }
 

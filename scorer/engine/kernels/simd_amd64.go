@@ -33,13 +33,14 @@ func bcast(p unsafe.Pointer, i int) vec {
 type epiPtrs struct {
 	bias, slope, res unsafe.Pointer
 	act              Activation
+	resFirst         bool // add res before the activation
 }
 
 func makeEpiPtrs(ep *Epilogue) *epiPtrs {
 	if ep == nil || (ep.Bias == nil && ep.Act == ActNone && ep.Residual == nil) {
 		return nil
 	}
-	e := &epiPtrs{act: ep.Act}
+	e := &epiPtrs{act: ep.Act, resFirst: ep.ResidualFirst}
 	if ep.Bias != nil {
 		e.bias = unsafe.Pointer(unsafe.SliceData(ep.Bias))
 	}
@@ -60,14 +61,20 @@ func (e *epiPtrs) finish(v vec, j, r int) vec {
 	if e.bias != nil {
 		v = v.Add(load(e.bias, j))
 	}
+	if e.res != nil && e.resFirst {
+		v = v.Add(load(e.res, r))
+	}
 	switch e.act {
 	case ActReLU:
 		v = v.Max(vec{})
 	case ActPReLU:
 		v = prelu(v, load(e.slope, j), vec{})
 	}
-	if e.res != nil {
+	if e.res != nil && !e.resFirst {
 		v = v.Add(load(e.res, r))
 	}
 	return v
 }
+
+// Accelerated reports whether the kernels run vectorised (AVX-512) on this CPU.
+func Accelerated() bool { return archsimd.X86.AVX512() }

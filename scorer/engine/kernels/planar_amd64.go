@@ -1,0 +1,221 @@
+//go:build goexperiment.simd && amd64
+
+package kernels
+
+import (
+	"simd/archsimd"
+	"unsafe"
+)
+
+// maxPlanarTaps bounds cin·KH·KW for the fast path of planarSIMD (a stem convolution has
+// 3·3·3 = 27).
+const maxPlanarTaps = 64
+
+// planarSIMD runs PlanarConv with AVX-512 and reports whether it could: six output
+// pixels of a row times one 16-channel block at a time where the whole window row lies
+// inside the input, one pixel at a time elsewhere.
+func planarSIMD(x []float32, h, w int, pw *PlanarConvWeights, y []float32, oh, ow int, ep *Epilogue) bool {
+	if !archsimd.X86.AVX512() {
+		return false
+	}
+	e := makeEpiPtrs(ep)
+	g := pw.geom
+	xp := unsafe.Pointer(unsafe.SliceData(x))
+	yp := unsafe.Pointer(unsafe.SliceData(y))
+	// Output columns [ox0, ox1) have every tap column inside the input.
+	ox0 := min(ow, ceilDiv(g.PadLeft, g.StrideW))
+	ox1 := max(ox0, min(ow, floorDiv(w-1-(g.KW-1)*g.DilationW+g.PadLeft, g.StrideW)+1))
+	// Offsets of the taps from a pixel's first one, in weight order, for the fast path.
+	var offsBuf [maxPlanarTaps]int32
+	taps := pw.cin * g.KH * g.KW
+	offs := offsBuf[:min(taps, maxPlanarTaps)]
+	if taps <= maxPlanarTaps {
+		t := 0
+		for ci := 0; ci < pw.cin; ci++ {
+			for ky := 0; ky < g.KH; ky++ {
+				for kx := 0; kx < g.KW; kx++ {
+					offs[t] = int32((ci*h+ky*g.DilationH)*w + kx*g.DilationW)
+					t++
+				}
+			}
+		}
+	}
+	wb := unsafe.Pointer(unsafe.SliceData(pw.w))
+	for oy := 0; oy < oh; oy++ {
+		ky0, ky1 := 0, g.KH
+		for ky0 < g.KH && oy*g.StrideH-g.PadTop+ky0*g.DilationH < 0 {
+			ky0++
+		}
+		for ky1 > ky0 && oy*g.StrideH-g.PadTop+(ky1-1)*g.DilationH >= h {
+			ky1--
+		}
+		for cb := 0; cb < pw.coutP; cb += Lanes {
+			ox := 0
+			for ; ox < ox0; ox++ {
+				planarPixel(xp, h, w, pw, yp, oy, ox, ow, cb, ky0, ky1, e)
+			}
+			if taps <= maxPlanarTaps && ky0 == 0 && ky1 == g.KH {
+				iy := oy*g.StrideH - g.PadTop
+				for ; ox+6 <= ox1; ox += 6 {
+					ix := ox*g.StrideW - g.PadLeft
+					planar6(unsafe.Add(xp, (iy*w+ix)*4), offs, g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP, yp, cb, e, (oy*ow+ox)*pw.coutP+cb)
+				}
+			}
+			for ; ox < ow; ox++ {
+				planarPixel(xp, h, w, pw, yp, oy, ox, ow, cb, ky0, ky1, e)
+			}
+		}
+	}
+	return true
+}
+
+// planarPixel computes output pixel (oy, ox), channels cb..cb+15, checking every tap column.
+func planarPixel(xp unsafe.Pointer, h, w int, pw *PlanarConvWeights, yp unsafe.Pointer, oy, ox, ow, cb, ky0, ky1 int, e *epiPtrs) {
+	g, cp := pw.geom, pw.coutP
+	var acc vec
+	for ci := 0; ci < pw.cin; ci++ {
+		for ky := ky0; ky < ky1; ky++ {
+			iy := oy*g.StrideH - g.PadTop + ky*g.DilationH
+			for kx := 0; kx < g.KW; kx++ {
+				ix := ox*g.StrideW - g.PadLeft + kx*g.DilationW
+				if ix < 0 || ix >= w {
+					continue
+				}
+				v := bcast(xp, (ci*h+iy)*w+ix)
+				acc = v.MulAdd(load(planarW(pw), ((ci*g.KH+ky)*g.KW+kx)*cp+cb), acc)
+			}
+		}
+	}
+	out := (oy*ow+ox)*cp + cb
+	if e != nil {
+		acc = e.finish(acc, cb, out)
+	}
+	acc.Store(ptrAt(yp, out))
+	archsimd.ClearAVXUpperBits()
+}
+
+// planarW returns the base address of pw's packed weights.
+func planarW(pw *PlanarConvWeights) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(pw.w)) }
+
+// planar6 computes output pixels (oy, ox..ox+5), channels cb..cb+15, whose taps are all
+// inside the input: x is the input address of pixel ox's first tap, offs the offsets (in
+// floats) of the taps from it, wt the weights of tap 0 at channel cb (taps coutP apart).
+// Six pixels, not eight: the scheduler hoists the scalar loads of all broadcasts above the
+// FMAs, and with eight accumulators those no longer fit in the vector registers.
+func planar6(x unsafe.Pointer, offs []int32, s int, wt unsafe.Pointer, cp int, y unsafe.Pointer, cb int, e *epiPtrs, out int) {
+	var c0, c1, c2, c3, c4, c5 vec
+	for t, off := range offs {
+		r := unsafe.Add(x, int(off)*4)
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(wt, t*cp*4)))
+		c0 = archsimd.BroadcastFloat32x16(*(*float32)(r)).MulAdd(wv, c0)
+		c1 = archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(r, s))).MulAdd(wv, c1)
+		c2 = archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(r, 2*s))).MulAdd(wv, c2)
+		c3 = archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(r, 3*s))).MulAdd(wv, c3)
+		c4 = archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(r, 4*s))).MulAdd(wv, c4)
+		c5 = archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(r, 5*s))).MulAdd(wv, c5)
+	}
+	if e != nil {
+		c0 = e.finish(c0, cb, out)
+		c1 = e.finish(c1, cb, out+cp)
+		c2 = e.finish(c2, cb, out+2*cp)
+		c3 = e.finish(c3, cb, out+3*cp)
+		c4 = e.finish(c4, cb, out+4*cp)
+		c5 = e.finish(c5, cb, out+5*cp)
+	}
+	c0.Store(ptrAt(y, out))
+	c1.Store(ptrAt(y, out+cp))
+	c2.Store(ptrAt(y, out+2*cp))
+	c3.Store(ptrAt(y, out+3*cp))
+	c4.Store(ptrAt(y, out+4*cp))
+	c5.Store(ptrAt(y, out+5*cp))
+	archsimd.ClearAVXUpperBits()
+}
+
+// convDirectSIMD runs a dense NHWC convolution with 16 output channels directly: the input
+// is copied into scratch with its zero padding around it, so that every output pixel's
+// window lies inside, and six output pixels of a row at a time run through planar6 with
+// the tap offsets of the padded input; the row's last pixels run one at a time. It reports
+// whether it could (AVX-512 present).
+func convDirectSIMD(x []float32, h, w int, cw *ConvWeights, y, scratch []float32, oh, ow int, ep *Epilogue) bool {
+	if !archsimd.X86.AVX512() {
+		return false
+	}
+	g := cw.geom
+	cinP := Pad16(cw.cin)
+	padInput(x, h, w, cinP, g, scratch)
+	wp := w + g.PadLeft + g.PadRight
+	// The tap offsets, in the packed weight order (ky, kx, ci), from a pixel's first tap.
+	k := cw.pb.k
+	var offsBuf [maxDirectTaps]int32
+	var offs []int32
+	if k <= maxDirectTaps {
+		offs = offsBuf[:k]
+	} else {
+		offs = make([]int32, k) // only for windows far larger than any shipped model's
+	}
+	t := 0
+	for ky := 0; ky < g.KH; ky++ {
+		for kx := 0; kx < g.KW; kx++ {
+			for ci := 0; ci < cw.cin; ci++ {
+				offs[t] = int32((ky*g.DilationH*wp+kx*g.DilationW)*cinP + ci)
+				t++
+			}
+		}
+	}
+	e := makeEpiPtrs(ep)
+	xp := unsafe.Pointer(unsafe.SliceData(scratch))
+	yp := unsafe.Pointer(unsafe.SliceData(y))
+	wt := unsafe.Pointer(unsafe.SliceData(cw.pb.data))
+	s := g.StrideW * cinP * 4
+	for oy := 0; oy < oh; oy++ {
+		row := unsafe.Add(xp, oy*g.StrideH*wp*cinP*4)
+		ox := 0
+		for ; ox+6 <= ow; ox += 6 {
+			planar6(unsafe.Add(row, ox*s), offs, s, wt, Lanes, yp, 0, e, (oy*ow+ox)*Lanes)
+		}
+		for ; ox < ow; ox++ {
+			direct1(unsafe.Add(row, ox*s), offs, wt, yp, e, (oy*ow+ox)*Lanes)
+		}
+	}
+	return true
+}
+
+// maxDirectTaps bounds KH·KW·cin for the stack-allocated tap table of convDirectSIMD.
+const maxDirectTaps = 4096
+
+// direct1 is planar6 for one output pixel of 16 channels.
+func direct1(x unsafe.Pointer, offs []int32, wt unsafe.Pointer, y unsafe.Pointer, e *epiPtrs, out int) {
+	var c0, c1 vec // two chains: the sum of even and of odd taps
+	n := len(offs) &^ 1
+	for t := 0; t < n; t += 2 {
+		w0 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(wt, t*Lanes*4)))
+		c0 = archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(x, int(offs[t])*4))).MulAdd(w0, c0)
+		w1 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(wt, (t+1)*Lanes*4)))
+		c1 = archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(x, int(offs[t+1])*4))).MulAdd(w1, c1)
+	}
+	if n < len(offs) {
+		w0 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(wt, n*Lanes*4)))
+		c0 = archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(x, int(offs[n])*4))).MulAdd(w0, c0)
+	}
+	c0 = c0.Add(c1)
+	if e != nil {
+		c0 = e.finish(c0, 0, out)
+	}
+	c0.Store(ptrAt(y, out))
+	archsimd.ClearAVXUpperBits()
+}
+
+// padInput copies the h×w NHWC tensor x (cinP channels) into dst, surrounded by g's zero
+// padding.
+func padInput(x []float32, h, w, cinP int, g ConvGeom, dst []float32) {
+	wp := w + g.PadLeft + g.PadRight
+	rowLen := wp * cinP
+	clear(dst[:g.PadTop*rowLen])
+	for y := 0; y < h; y++ {
+		row := dst[(g.PadTop+y)*rowLen : (g.PadTop+y+1)*rowLen]
+		clear(row[:g.PadLeft*cinP])
+		copy(row[g.PadLeft*cinP:(g.PadLeft+w)*cinP], x[y*w*cinP:(y+1)*w*cinP])
+		clear(row[(g.PadLeft+w)*cinP:])
+	}
+	clear(dst[(g.PadTop+h)*rowLen : (g.PadTop+h+g.PadBottom)*rowLen])
+}
