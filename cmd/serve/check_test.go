@@ -151,7 +151,7 @@ func TestWithThresholdDecidesEveryFace(t *testing.T) {
 // use the warmed-up scorer.
 func TestCheckOverridesBuildScorersOnce(t *testing.T) {
 	ts := newTestServer(t, func(c *Config, _ *fakeControl) { c.MaxScorers = 2 })
-	for _, q := range []string{"", "?crops=multi", "?crops=multi&threshold=0.3", "?faces=all", "?crops=single&faces=largest&box=raw", "?crops=multi"} {
+	for _, q := range []string{"", "?crops=single", "?crops=single&threshold=0.3", "?faces=all", "?crops=multi&faces=largest&box=raw", "?crops=single"} {
 		if a := ts.send(t, http.MethodPost, "/v1/check"+q, "image/jpeg", strings.NewReader(imgLive), nil); a.status != 200 {
 			t.Fatalf("%s: status %d: %s", q, a.status, a.body)
 		}
@@ -161,15 +161,15 @@ func TestCheckOverridesBuildScorersOnce(t *testing.T) {
 	for _, o := range built {
 		crops = append(crops, string(o.Crops)+"/"+string(o.Faces))
 	}
-	// Default (warm-up), crops=multi, faces=all; nothing else.
-	want := "single/largest multi/largest single/all"
+	// Default (warm-up; multi-crop), crops=single, faces=all; nothing else.
+	want := "multi/largest single/largest multi/all"
 	if got := strings.Join(crops, " "); got != want {
 		t.Errorf("built scorers %q, want %q", got, want)
 	}
 	if n := ts.scorers.size(); n != 2 {
 		t.Errorf("%d override scorers held, want 2", n)
 	}
-	// A third override evicts the least recently used one (crops=multi was used last).
+	// A third override evicts the least recently used one (crops=single was used last).
 	ts.send(t, http.MethodPost, "/v1/check?box=mapped", "image/jpeg", strings.NewReader(imgLive), nil)
 	ts.send(t, http.MethodPost, "/v1/check?faces=all", "image/jpeg", strings.NewReader(imgLive), nil)
 	if n := len(ts.fake.builtOptions()); n != 5 {
