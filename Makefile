@@ -39,7 +39,8 @@ demo: build
 tools:
 	@$(GOBIN)/staticcheck -version 2>/dev/null | grep -qF '($(STATICCHECK_VERSION:v%=%))' || go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-## test: vet, gofmt, staticcheck, the race-enabled tests (SIMD build) and the fallback kernels
+## test: vet, gofmt, staticcheck, the race-enabled tests (SIMD build), then the pipeline on the
+## whole dev set without the race detector, with the SIMD and with the fallback kernels
 test: tools models
 	go vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')); \
@@ -47,6 +48,7 @@ test: tools models
 	$(GOBIN)/staticcheck ./...
 	CGO_ENABLED=1 go test -race -count=1 ./...
 	go test -count=1 -tags embedmodels ./models/
+	CGO_ENABLED=0 go test -count=1 ./scorer/
 	GOEXPERIMENT= CGO_ENABLED=0 go test -count=1 ./scorer/...
 
 ## bench: the engine's model benchmarks (SIMD and fallback builds, one core) beside onnxruntime's, with the ratio
