@@ -28,6 +28,12 @@ func BenchmarkCheckDir(b *testing.B) {
 	for i := range n {
 		writeImage(b, filepath.Join(dir, fmt.Sprintf("%04d.png", i)), i)
 	}
+	benchCheckDir(b, dir, n, &fakeScorer{})
+}
+
+// benchCheckDir runs check over dir (n images) with the given scorer on 1 and 2 workers and
+// reports images/s and the peak live heap.
+func benchCheckDir(b *testing.B, dir string, n int, s cmdutil.ImageScorer) {
 	for _, workers := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			ios, _, _, _ := cmdutil.Test()
@@ -35,12 +41,13 @@ func BenchmarkCheckDir(b *testing.B) {
 			opts := &CheckOptions{
 				IO: ios,
 				LoadScorer: func(context.Context, scorer.Options) (cmdutil.ImageScorer, error) {
-					return &fakeScorer{}, nil
+					return s, nil
 				},
-				Paths:   []string{dir},
-				Workers: workers,
-				Format:  report.NDJSON,
-				Quiet:   true,
+				Paths:    []string{dir},
+				Workers:  workers,
+				Format:   report.NDJSON,
+				Quiet:    true,
+				ExitZero: true,
 			}
 			stop, peak := sampleHeap()
 			runs := 0
@@ -107,33 +114,5 @@ func BenchmarkCheckDirRealModels(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, workers := range []int{1, 2} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			ios, _, _, _ := cmdutil.Test()
-			ios.Out = io.Discard
-			opts := &CheckOptions{
-				IO: ios,
-				LoadScorer: func(context.Context, scorer.Options) (cmdutil.ImageScorer, error) {
-					return s, nil
-				},
-				Paths:    []string{dir},
-				Workers:  workers,
-				Format:   report.NDJSON,
-				Quiet:    true,
-				ExitZero: true,
-			}
-			stop, peak := sampleHeap()
-			runs := 0
-			for b.Loop() {
-				if err := checkRun(context.Background(), opts); err != nil {
-					b.Fatal(err)
-				}
-				runs++
-			}
-			elapsed := b.Elapsed()
-			stop()
-			b.ReportMetric(float64(n*runs)/elapsed.Seconds(), "images/s")
-			b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
-		})
-	}
+	benchCheckDir(b, dir, n, s)
 }

@@ -70,14 +70,11 @@ type ServeOptions struct {
 // NewCmdServe builds the serve command. runF, when not nil, receives the parsed options instead
 // of running the server (flag tests).
 func NewCmdServe(f *cmdutil.Factory, runF func(*ServeOptions) error) *cobra.Command {
-	// Per-request options share the models loaded for the defaults.
-	shared := f.SharedScorers()
 	opts := &ServeOptions{
 		IO:      f.IOStreams,
 		Version: f.Version,
-		NewScorer: func(ctx context.Context, o scorer.Options) (ImageScorer, error) {
-			return shared(ctx, o)
-		},
+		// Per-request options share the models loaded for the defaults.
+		NewScorer: f.SharedScorers(),
 	}
 	cmd := &cobra.Command{
 		Use:   "serve",

@@ -8,7 +8,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,17 +18,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spoofsense/spoofsense/cmd/cmdutil"
 	"github.com/spoofsense/spoofsense/scorer"
 )
 
 // ImageScorer scores one encoded image; *scorer.Scorer is one. The server holds the scorers it
 // uses through this interface so that tests can run it without models.
-type ImageScorer interface {
-	ScoreReader(ctx context.Context, r io.Reader, name string) (scorer.Result, error)
-}
+type ImageScorer = cmdutil.ImageScorer
 
 // NewScorerFunc builds a scorer with the given options (loading and verifying the models).
-type NewScorerFunc func(ctx context.Context, opts scorer.Options) (ImageScorer, error)
+type NewScorerFunc = cmdutil.NewScorerFunc
 
 // Defaults of the Config fields whose zero value means "default".
 const (

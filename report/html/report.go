@@ -195,25 +195,10 @@ func Write(ctx context.Context, dir string, page Page) error {
 }
 
 // pct formats a rate as a percentage with two decimals, or "n/a".
-func pct(v metrics.Value) string {
-	if !v.Valid {
-		return "n/a"
-	}
-	return strconv.FormatFloat(100*v.Float64, 'f', 2, 64) + "%"
-}
+func pct(v metrics.Value) string { return v.Percent() }
 
 // num formats a score, threshold or AUC with four decimals, or "n/a".
-func num(v metrics.Value) string {
-	if !v.Valid {
-		return "n/a"
-	}
-	return strconv.FormatFloat(v.Float64, 'f', 4, 64)
-}
+func num(v metrics.Value) string { return v.Fixed(4) }
 
 // ci formats a rate's confidence interval.
-func ci(r metrics.Rate) string {
-	if !r.CI.Low.Valid || !r.CI.High.Valid {
-		return "n/a"
-	}
-	return fmt.Sprintf("[%s, %s]", pct(r.CI.Low), pct(r.CI.High))
-}
+func ci(r metrics.Rate) string { return r.Interval() }

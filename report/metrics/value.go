@@ -122,3 +122,27 @@ func Wilson(count, total int, level float64) (lo, hi float64, ok bool) {
 	}
 	return lo, hi, true
 }
+
+// Percent formats v as a percentage with two decimals ("12.34%"), or "n/a".
+func (v Value) Percent() string {
+	if !v.Valid {
+		return "n/a"
+	}
+	return strconv.FormatFloat(100*v.Float64, 'f', 2, 64) + "%"
+}
+
+// Fixed formats v with the given number of decimals, or "n/a".
+func (v Value) Fixed(decimals int) string {
+	if !v.Valid {
+		return "n/a"
+	}
+	return strconv.FormatFloat(v.Float64, 'f', decimals, 64)
+}
+
+// Interval formats r's confidence interval as "[low%, high%]", or "n/a".
+func (r Rate) Interval() string {
+	if !r.CI.Low.Valid || !r.CI.High.Valid {
+		return "n/a"
+	}
+	return "[" + r.CI.Low.Percent() + ", " + r.CI.High.Percent() + "]"
+}
