@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spoofsense/spoofsense/preprocess/preprocesstest"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 )
@@ -232,7 +233,7 @@ func TestDecodeEXIFOrientationPNG(t *testing.T) {
 	upright := newTestImage(5, 3, func(x, y int) (uint8, uint8, uint8) { return uint8(x), uint8(y), uint8(10*x + y) })
 	for o := 1; o <= 8; o++ {
 		for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
-			data := withPNGChunk(encodePNG(t, storedFor(upright, o)), "eXIf", exifTIFF(uint16(o), order))
+			data := withPNGChunk(encodePNG(t, storedFor(upright, o)), "eXIf", preprocesstest.EXIF(uint16(o), order))
 			img, err := Decode(bytes.NewReader(data), Limits{})
 			if err != nil {
 				t.Fatalf("orientation %d: %v", o, err)
@@ -260,7 +261,7 @@ func TestDecodeEXIFOrientationJPEG(t *testing.T) {
 			order = binary.BigEndian
 		}
 		jpg := encodeJPEG(t, storedFor(upright, o), 95)
-		data := withJPEGApp1(jpg, append([]byte("Exif\x00\x00"), exifTIFF(uint16(o), order)...))
+		data := preprocesstest.WithJPEGApp1(jpg, append([]byte("Exif\x00\x00"), preprocesstest.EXIF(uint16(o), order)...))
 		img, err := Decode(bytes.NewReader(data), Limits{})
 		if err != nil {
 			t.Fatalf("orientation %d: %v", o, err)
@@ -282,14 +283,14 @@ func TestDecodeBrokenEXIF(t *testing.T) {
 	}{
 		{"garbage", append([]byte("Exif\x00\x00"), "II*\x00\xff\xff\xff\x7fgarbage"...)},
 		{"empty", []byte("Exif\x00\x00")},
-		{"orientation 9", append([]byte("Exif\x00\x00"), exifTIFF(9, binary.LittleEndian)...)},
-		{"orientation 0", append([]byte("Exif\x00\x00"), exifTIFF(0, binary.BigEndian)...)},
-		{"cut IFD", append([]byte("Exif\x00\x00"), exifTIFF(6, binary.LittleEndian)[:12]...)},
+		{"orientation 9", append([]byte("Exif\x00\x00"), preprocesstest.EXIF(9, binary.LittleEndian)...)},
+		{"orientation 0", append([]byte("Exif\x00\x00"), preprocesstest.EXIF(0, binary.BigEndian)...)},
+		{"cut IFD", append([]byte("Exif\x00\x00"), preprocesstest.EXIF(6, binary.LittleEndian)[:12]...)},
 		{"not exif", []byte("http://ns.adobe.com/xap/1.0/\x00<x/>")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			img, err := Decode(bytes.NewReader(withJPEGApp1(jpg, tt.payload)), Limits{})
+			img, err := Decode(bytes.NewReader(preprocesstest.WithJPEGApp1(jpg, tt.payload)), Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -404,7 +405,7 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("boom") }
 func TestDecodeConcurrent(t *testing.T) {
 	// Decoders share go-exif's read-only tag tables; run several at once (meaningful under -race).
 	jpg := encodeJPEG(t, storedFor(noiseImage(32, 16, 2), 6), 90)
-	data := withJPEGApp1(jpg, append([]byte("Exif\x00\x00"), exifTIFF(6, binary.BigEndian)...))
+	data := preprocesstest.WithJPEGApp1(jpg, append([]byte("Exif\x00\x00"), preprocesstest.EXIF(6, binary.BigEndian)...))
 	errs := make(chan error, 4)
 	for range 4 {
 		go func() {

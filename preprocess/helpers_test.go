@@ -54,34 +54,6 @@ func encodeJPEG(t testing.TB, m image.Image, quality int) []byte {
 	return buf.Bytes()
 }
 
-// exifTIFF builds a minimal EXIF (TIFF) block whose IFD0 holds only the Orientation tag.
-func exifTIFF(orientation uint16, order binary.ByteOrder) []byte {
-	b := make([]byte, 26)
-	if order == binary.LittleEndian {
-		copy(b, "II*\x00")
-	} else {
-		copy(b, "MM\x00*")
-	}
-	order.PutUint32(b[4:], 8)               // IFD0 offset
-	order.PutUint16(b[8:], 1)               // one entry
-	order.PutUint16(b[10:], tagOrientation) // tag
-	order.PutUint16(b[12:], 3)              // type SHORT
-	order.PutUint32(b[14:], 1)              // count
-	order.PutUint16(b[18:], orientation)    // value, left-justified in the 4-byte field
-	order.PutUint32(b[22:], 0)              // no next IFD
-	return b
-}
-
-// withJPEGApp1 inserts an APP1 segment holding payload right after the JPEG's SOI marker.
-func withJPEGApp1(jpg, payload []byte) []byte {
-	seg := []byte{0xFF, 0xE1, 0, 0}
-	binary.BigEndian.PutUint16(seg[2:], uint16(2+len(payload)))
-	seg = append(seg, payload...)
-	out := append([]byte{}, jpg[:2]...)
-	out = append(out, seg...)
-	return append(out, jpg[2:]...)
-}
-
 // withPNGChunk inserts a chunk right after a PNG's IHDR chunk.
 func withPNGChunk(p []byte, typ string, data []byte) []byte {
 	chunk := binary.BigEndian.AppendUint32(nil, uint32(len(data)))

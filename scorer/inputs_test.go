@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/spoofsense/spoofsense/preprocess"
+	"github.com/spoofsense/spoofsense/preprocess/preprocesstest"
 )
 
 func encodePNG(t *testing.T, img image.Image) []byte {
@@ -33,27 +34,6 @@ func encodeJPEG(t *testing.T, img image.Image) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
-}
-
-// withEXIFOrientation inserts a minimal APP1 Exif segment holding only the orientation tag
-// right after a JPEG's SOI marker.
-func withEXIFOrientation(jpg []byte, orientation uint16) []byte {
-	var tiff bytes.Buffer
-	tiff.WriteString("MM\x00\x2a")
-	binary.Write(&tiff, binary.BigEndian, uint32(8)) // IFD0 offset
-	binary.Write(&tiff, binary.BigEndian, uint16(1)) // one entry
-	binary.Write(&tiff, binary.BigEndian, uint16(0x0112))
-	binary.Write(&tiff, binary.BigEndian, uint16(3)) // SHORT
-	binary.Write(&tiff, binary.BigEndian, uint32(1))
-	binary.Write(&tiff, binary.BigEndian, orientation)
-	binary.Write(&tiff, binary.BigEndian, uint16(0))
-	binary.Write(&tiff, binary.BigEndian, uint32(0)) // no next IFD
-	payload := append([]byte("Exif\x00\x00"), tiff.Bytes()...)
-	seg := []byte{0xFF, 0xE1, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}
-	out := append([]byte{}, jpg[:2]...)
-	out = append(out, seg...)
-	out = append(out, payload...)
-	return append(out, jpg[2:]...)
 }
 
 // rotate returns img turned by quarter turns counter-clockwise.
@@ -108,7 +88,7 @@ func TestEXIFRotatedCopyScoresTheSame(t *testing.T) {
 		storedCCW   int
 	}{{3, 2}, {6, 1}, {8, 3}} {
 		stored := encodeJPEG(t, rotateCCW(upright, tc.storedCCW))
-		res, err := s.ScoreReader(context.Background(), bytes.NewReader(withEXIFOrientation(stored, tc.orientation)), "rotated.jpg")
+		res, err := s.ScoreReader(context.Background(), bytes.NewReader(preprocesstest.WithJPEGOrientation(stored, tc.orientation)), "rotated.jpg")
 		if err != nil {
 			t.Fatalf("orientation %d: %v", tc.orientation, err)
 		}
