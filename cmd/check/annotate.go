@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/gif" // decoders for the annotated copies
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -14,14 +13,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	_ "golang.org/x/image/bmp"
 	"golang.org/x/image/draw"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
-	_ "golang.org/x/image/tiff"
-	_ "golang.org/x/image/webp"
 
+	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/scorer"
 )
 
@@ -33,10 +30,11 @@ const annotationSuffix = ".annotated"
 // in an input path nor a symlink inside the directory can make it write elsewhere. It is safe
 // for concurrent use.
 type annotator struct {
-	root *os.Root
+	root   *os.Root
+	limits preprocess.Limits // as the scorer decodes
 }
 
-func newAnnotator(dir string) (*annotator, error) {
+func newAnnotator(dir string, limits preprocess.Limits) (*annotator, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -44,7 +42,7 @@ func newAnnotator(dir string) (*annotator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &annotator{root: root}, nil
+	return &annotator{root: root, limits: limits}, nil
 }
 
 func (a *annotator) Close() error { return a.root.Close() }
@@ -85,22 +83,19 @@ func isAnnotationName(base string) bool {
 	return strings.HasSuffix(lower, annotationSuffix+".jpg") || strings.HasSuffix(lower, annotationSuffix+".png")
 }
 
-// annotate decodes the image src (again), draws r's face boxes and verdict on it and writes
-// it as JPEG (PNG when the input was PNG). input is the input's path ("" for stdin); it is
-// never overwritten.
-//
-// TODO: decode with preprocess.Decode (same limits and EXIF handling as the scorer) once it
-// exists; until then image.Decode is used and the EXIF orientation the scorer reported is
-// applied here.
+// annotate decodes the image src again with preprocess.Decode — so with the scorer's limits and
+// EXIF orientation, upright as the boxes were measured — draws r's face boxes and verdict on it
+// and writes it as JPEG (PNG when the input was PNG). input is the input's path ("" for
+// stdin); it is never overwritten.
 func (a *annotator) annotate(r scorer.Result, src io.Reader, input string) error {
-	img, format, err := image.Decode(src)
+	img, err := preprocess.Decode(src, a.limits)
 	if err != nil {
-		return fmt.Errorf("annotate %s: decode: %w", r.File, err)
+		return fmt.Errorf("annotate %s: %w", r.File, err)
 	}
-	canvas := orient(toRGBA(img), r.Image.Orientation)
+	canvas := toRGBA(img)
 	drawResult(canvas, r)
 
-	rel := annotationName(r.File, format == "png")
+	rel := annotationName(r.File, img.Format == preprocess.FormatPNG)
 	if !filepath.IsLocal(rel) {
 		return fmt.Errorf("annotate %s: unsafe output name %q", r.File, rel)
 	}
@@ -122,7 +117,7 @@ func (a *annotator) annotate(r scorer.Result, src io.Reader, input string) error
 	if err != nil {
 		return fmt.Errorf("annotate %s: %w", r.File, err)
 	}
-	if format == "png" {
+	if img.Format == preprocess.FormatPNG {
 		err = png.Encode(f, canvas)
 	} else {
 		err = jpeg.Encode(f, canvas, &jpeg.Options{Quality: 90})
@@ -138,51 +133,13 @@ func (a *annotator) annotate(r scorer.Result, src io.Reader, input string) error
 	return nil
 }
 
-func toRGBA(img image.Image) *image.RGBA {
-	if rgba, ok := img.(*image.RGBA); ok && rgba.Rect.Min == (image.Point{}) {
-		return rgba
+// toRGBA copies a decoded RGB image into an RGBA canvas to draw on.
+func toRGBA(img *preprocess.Image) *image.RGBA {
+	rgba := image.NewRGBA(image.Rect(0, 0, img.Width, img.Height))
+	for i, j := 0, 0; i < len(img.Pix); i, j = i+3, j+4 {
+		rgba.Pix[j], rgba.Pix[j+1], rgba.Pix[j+2], rgba.Pix[j+3] = img.Pix[i], img.Pix[i+1], img.Pix[i+2], 0xff
 	}
-	b := img.Bounds()
-	rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	draw.Draw(rgba, rgba.Rect, img, b.Min, draw.Src)
 	return rgba
-}
-
-// orient applies an EXIF orientation (1–8) to src, the way the scorer did before it measured
-// the face box.
-func orient(src *image.RGBA, orientation int) *image.RGBA {
-	if orientation < 2 || orientation > 8 {
-		return src
-	}
-	w, h := src.Rect.Dx(), src.Rect.Dy()
-	dw, dh := w, h
-	if orientation >= 5 {
-		dw, dh = h, w
-	}
-	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
-	for y := range dh {
-		for x := range dw {
-			var sx, sy int
-			switch orientation {
-			case 2: // mirrored horizontally
-				sx, sy = w-1-x, y
-			case 3: // rotated 180°
-				sx, sy = w-1-x, h-1-y
-			case 4: // mirrored vertically
-				sx, sy = x, h-1-y
-			case 5: // transposed
-				sx, sy = y, x
-			case 6: // needs a 90° clockwise turn
-				sx, sy = y, h-1-x
-			case 7: // transversed
-				sx, sy = w-1-y, h-1-x
-			case 8: // needs a 90° counter-clockwise turn
-				sx, sy = w-1-y, x
-			}
-			dst.SetRGBA(x, y, src.RGBAAt(sx, sy))
-		}
-	}
-	return dst
 }
 
 // verdictColor is the colour of a box and label: green live, red spoof, amber otherwise.

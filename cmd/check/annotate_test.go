@@ -5,10 +5,12 @@ import (
 	"context"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/spoofsense/spoofsense/preprocess/preprocesstest"
 	"github.com/spoofsense/spoofsense/scorer"
 )
 
@@ -119,41 +121,6 @@ func TestAnnotateDirIsAFile(t *testing.T) {
 	}
 }
 
-func TestOrient(t *testing.T) {
-	// A 3×2 image whose pixels are numbered 0..5 row by row:  0 1 2 / 3 4 5.
-	src := image.NewRGBA(image.Rect(0, 0, 3, 2))
-	for i := range 6 {
-		src.SetRGBA(i%3, i/3, color.RGBA{R: uint8(i), A: 255})
-	}
-	tests := []struct {
-		orientation int
-		want        [][]uint8 // rows of the result
-	}{
-		{1, [][]uint8{{0, 1, 2}, {3, 4, 5}}},
-		{2, [][]uint8{{2, 1, 0}, {5, 4, 3}}},
-		{3, [][]uint8{{5, 4, 3}, {2, 1, 0}}},
-		{4, [][]uint8{{3, 4, 5}, {0, 1, 2}}},
-		{5, [][]uint8{{0, 3}, {1, 4}, {2, 5}}},
-		{6, [][]uint8{{3, 0}, {4, 1}, {5, 2}}},
-		{7, [][]uint8{{5, 2}, {4, 1}, {3, 0}}},
-		{8, [][]uint8{{2, 5}, {1, 4}, {0, 3}}},
-	}
-	for _, tt := range tests {
-		got := orient(src, tt.orientation)
-		if got.Rect.Dy() != len(tt.want) || got.Rect.Dx() != len(tt.want[0]) {
-			t.Errorf("orientation %d: size %v", tt.orientation, got.Rect)
-			continue
-		}
-		for y, row := range tt.want {
-			for x, v := range row {
-				if p := got.RGBAAt(x, y).R; p != v {
-					t.Errorf("orientation %d: (%d,%d) = %d, want %d", tt.orientation, x, y, p, v)
-				}
-			}
-		}
-	}
-}
-
 func TestLooksLikeImage(t *testing.T) {
 	tests := []struct {
 		head string
@@ -190,4 +157,28 @@ func writeBig(t *testing.T, path string, asJPEG bool) []byte {
 func near(a, b color.RGBA) bool {
 	d := func(x, y uint8) int { return max(int(x), int(y)) - min(int(x), int(y)) }
 	return d(a.R, b.R) < 40 && d(a.G, b.G) < 40 && d(a.B, b.B) < 40
+}
+
+// An EXIF-rotated input is annotated upright, as the scorer measured its boxes: a 240×180
+// JPEG tagged orientation 6 (turn 90° clockwise to display) gives a 180×240 copy.
+func TestAnnotateAppliesEXIFOrientation(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "rotated.jpg")
+	must(t, os.WriteFile(in, preprocesstest.WithJPEGOrientation(encodeImage(t, 240, 180, 5, true), 6), 0o644))
+	t.Chdir(dir)
+	if r := runCmd(t, context.Background(), &fakeScorer{}, nil, "--annotate", "out", "--exit-zero", "rotated.jpg"); r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.errOut)
+	}
+	f, err := os.Open(filepath.Join(dir, "out", "rotated.jpg.annotated.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := jpeg.DecodeConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Width != 180 || cfg.Height != 240 {
+		t.Errorf("annotated copy is %d×%d, want the upright 180×240", cfg.Width, cfg.Height)
+	}
 }

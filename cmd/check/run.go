@@ -59,7 +59,7 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	var ann *annotator
 	if opts.Annotate != "" {
 		var err error
-		if ann, err = newAnnotator(opts.Annotate); err != nil {
+		if ann, err = newAnnotator(opts.Annotate, opts.Scorer.Limits); err != nil {
 			return cmdutil.UsageError("--annotate: %v", err)
 		}
 		defer ann.Close()
