@@ -361,10 +361,9 @@ func (s *Scorer) Score(ctx context.Context, img *preprocess.Image) (Result, erro
 // scoreFace crops the face for both nets by the crop policy, runs them and fills in the face's
 // per-net results, probability, score and verdict.
 //
-// Each crop is one batch-1 run of the net. Running a net's three crops as one batch of 3 gave
-// identical logits and no measurable gain with the engine (BenchmarkNetCrops), and the engine
-// plans a model only for the batch of 1 it declares, so the crops run one after another
-// through the same session and crop buffer.
+// Each crop is one batch-1 run of the net, one after another through the same session and
+// crop buffer: a model planned for a batch of 3 (engine.LoadOptions.Batch) gave identical
+// logits and no measurable gain (BenchmarkNetCrops).
 func (s *Scorer) scoreFace(ctx context.Context, st *runState, img *preprocess.Image, f *Face, tm *Timings) error {
 	box := fromBox(f.Box)
 	factors := multiCropFactors[:1]
