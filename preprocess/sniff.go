@@ -15,8 +15,15 @@ const (
 	FormatWebP = "webp"
 )
 
-// sniff names the format of b from its content. supported is true for the formats Decode reads;
-// otherwise name describes what was found ("HEIC", "PDF", "text", "unknown format" …).
+// SniffFormat names the format of a file from its first bytes (64 are enough). decodable is
+// true for the formats Decode reads (name is then one of the Format constants); otherwise
+// name describes what was found ("HEIC", "AVIF", "PDF", "text", "unknown format" …), as
+// Decode's FormatError says it.
+func SniffFormat(head []byte) (name string, decodable bool) {
+	return sniff(head)
+}
+
+// sniff is SniffFormat.
 func sniff(b []byte) (name string, supported bool) {
 	switch {
 	case bytes.HasPrefix(b, []byte{0xFF, 0xD8, 0xFF}):
@@ -25,7 +32,9 @@ func sniff(b []byte) (name string, supported bool) {
 		return FormatPNG, true
 	case bytes.HasPrefix(b, []byte("GIF87a")), bytes.HasPrefix(b, []byte("GIF89a")):
 		return FormatGIF, true
-	case bytes.HasPrefix(b, []byte("BM")) && len(b) >= 26:
+	case bytes.HasPrefix(b, []byte("BM")) && len(b) >= 10 && bytes.Equal(b[6:10], []byte{0, 0, 0, 0}):
+		// "BM", the file size, then two reserved words that must be zero: text starting
+		// with "BM" is not taken for a bitmap.
 		return FormatBMP, true
 	case bytes.HasPrefix(b, []byte("II*\x00")), bytes.HasPrefix(b, []byte("MM\x00*")):
 		return FormatTIFF, true
@@ -64,7 +73,7 @@ func sniff(b []byte) (name string, supported bool) {
 
 // sniffISOBMFF names HEIF-family files (HEIC, AVIF) from their ftyp box brands, or returns "".
 func sniffISOBMFF(b []byte) string {
-	if len(b) < 16 || string(b[4:8]) != "ftyp" {
+	if len(b) < 12 || string(b[4:8]) != "ftyp" { // size, "ftyp", major brand
 		return ""
 	}
 	size := int(b[0])<<24 | int(b[1])<<16 | int(b[2])<<8 | int(b[3])

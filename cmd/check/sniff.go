@@ -1,11 +1,12 @@
 package check
 
 import (
-	"bytes"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/spoofsense/spoofsense/preprocess"
 )
 
 // hasImageExt reports whether name ends in an image extension (case-insensitive). Formats the
@@ -27,36 +28,20 @@ func sniffImage(name string) bool {
 		return false
 	}
 	defer f.Close()
-	var head [16]byte
+	var head [64]byte
 	n, _ := io.ReadFull(f, head[:])
 	return looksLikeImage(head[:n])
 }
 
-// looksLikeImage reports whether head, a file's first bytes, starts with an image signature.
+// looksLikeImage reports whether head, a file's first bytes, is an image: one the scorer
+// decodes, or a HEIF-family photo (HEIC, HEIF, AVIF) whose row then says it is unsupported.
 func looksLikeImage(head []byte) bool {
-	for _, magic := range [][]byte{
-		{0xFF, 0xD8, 0xFF}, // JPEG
-		{0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, // PNG
-		[]byte("GIF87a"), []byte("GIF89a"),
-		{'I', 'I', 42, 0}, {'M', 'M', 0, 42}, // TIFF
-	} {
-		if bytes.HasPrefix(head, magic) {
-			return true
-		}
-	}
-	// BMP: "BM", the file size, then two reserved words that are zero.
-	if len(head) >= 10 && bytes.HasPrefix(head, []byte("BM")) && bytes.Equal(head[6:10], []byte{0, 0, 0, 0}) {
+	name, decodable := preprocess.SniffFormat(head)
+	switch {
+	case decodable:
 		return true
-	}
-	if len(head) >= 12 && bytes.Equal(head[:4], []byte("RIFF")) && bytes.Equal(head[8:12], []byte("WEBP")) {
+	case name == "HEIC", name == "HEIF", name == "AVIF":
 		return true
-	}
-	// ISO base media (HEIC, HEIF, AVIF): a box of type "ftyp" with an image brand.
-	if len(head) >= 12 && bytes.Equal(head[4:8], []byte("ftyp")) {
-		switch string(head[8:12]) {
-		case "heic", "heix", "hevc", "heim", "heis", "mif1", "msf1", "avif", "avis":
-			return true
-		}
 	}
 	return false
 }
