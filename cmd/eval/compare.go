@@ -3,7 +3,6 @@ package eval
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -280,19 +279,7 @@ func compareRun(ctx context.Context, opts *EvalOptions, ds *Dataset, info Datase
 			return cmdutil.UsageError("%v", err)
 		}
 	}
-	var err error
-	switch opts.Format {
-	case JSON:
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(res)
-	default:
-		err = writeCompareTable(opts.IO.Out, res)
-	}
-	if err != nil {
-		return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: fmt.Errorf("write results: %w", err)}
-	}
-	return nil
+	return writeOutput(opts, res, func(w io.Writer) error { return writeCompareTable(w, res) })
 }
 
 func appendDistinct(list []string, v string) []string {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -176,17 +177,8 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 	}
 	res.Passed = metrics.AllPassed(res.Gates) && (res.Baseline == nil || len(res.Baseline.Regressions) == 0)
 
-	var outErr error
-	switch opts.Format {
-	case JSON:
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		outErr = enc.Encode(res)
-	default:
-		outErr = writeTable(opts.IO.Out, res)
-	}
-	if outErr != nil {
-		return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: fmt.Errorf("write results: %w", outErr)}
+	if err := writeOutput(opts, res, func(w io.Writer) error { return writeTable(w, res) }); err != nil {
+		return err
 	}
 	if opts.JUnit != "" {
 		if err := writeJUnitFile(opts.JUnit, res); err != nil {
@@ -404,4 +396,21 @@ func datasetName(ds *Dataset) string {
 		return ds.Manifest
 	}
 	return ds.Root
+}
+
+// writeOutput writes v to stdout as indented JSON (-o json) or as the table that table
+// writes, and turns a write failure into exit code 1.
+func writeOutput(opts *EvalOptions, v any, table func(io.Writer) error) error {
+	var err error
+	if opts.Format == JSON {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(v)
+	} else {
+		err = table(opts.IO.Out)
+	}
+	if err != nil {
+		return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: fmt.Errorf("write results: %w", err)}
+	}
+	return nil
 }
