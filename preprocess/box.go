@@ -38,14 +38,20 @@ func RawBox(x1, y1, x2, y2 float32, width, height int) Box {
 	return Box{X: int(fx1), Y: int(fy1), W: int(fx2 - fx1), H: int(fy2 - fy1)}
 }
 
-// MapBox maps a raw UltraFace box to the training geometry (REFERENCE §1.3): width ×1.17,
-// height ×0.863, centre moved by −0.016·w in x and +0.071·h in y, then x = int(cx − nw/2),
-// y = int(cy − nh/2), w = int(nw), h = int(nh) (truncation toward zero).
-func MapBox(b Box) Box {
-	w, h := float64(b.W), float64(b.H)
+// MapBox maps a normalised detector box (x1, y1, x2, y2 in 0..1) of a W×H image to the training
+// geometry (REFERENCE §1.3): from the unrounded pixel box (x1·W, y1·H, w = x2·W − x1·W,
+// h = y2·H − y1·H), width ×1.17, height ×0.863, centre moved by −0.016·w in x and +0.071·h in y,
+// then x = int(cx − nw/2), y = int(cy − nh/2), w = int(nw), h = int(nh) (truncation toward zero).
+// Mapping the unrounded box, not RawBox's truncated one, is what golden/dev/dev_opencv_mappedbox.csv
+// does on all 1,833 dev photos; its boxes lie within 1 px of golden/pipeline/pipeline.json's, which
+// mapped the truncated box.
+func MapBox(x1, y1, x2, y2 float32, width, height int) Box {
+	fx1, fx2 := float64(x1)*float64(width), float64(x2)*float64(width)
+	fy1, fy2 := float64(y1)*float64(height), float64(y2)*float64(height)
+	w, h := fx2-fx1, fy2-fy1
 	nw, nh := w*MapWidthFactor, h*MapHeightFactor
-	cx := float64(b.X) + w/2 + MapShiftX*w
-	cy := float64(b.Y) + h/2 + MapShiftY*h
+	cx := fx1 + w/2 + MapShiftX*w
+	cy := fy1 + h/2 + MapShiftY*h
 	return Box{X: int(cx - nw/2), Y: int(cy - nh/2), W: int(nw), H: int(nh)}
 }
 

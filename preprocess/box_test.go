@@ -20,13 +20,23 @@ func TestRawBox(t *testing.T) {
 }
 
 func TestMapBox(t *testing.T) {
-	// w=100, h=200: nw=117, nh=172.6; cx = 0+50−1.6 = 48.4, cy = 0+100+14.2 = 114.2.
-	got := MapBox(Box{0, 0, 100, 200})
-	if want := (Box{-10, 27, 117, 172}); got != want { // x = int(−10.1), y = int(27.9)
-		t.Errorf("MapBox = %v, want %v", got, want)
+	tests := []struct {
+		name           string
+		x1, y1, x2, y2 float32
+		w, h           int
+		want           Box
+	}{
+		// w=100, h=200: nw=117, nh=172.6; cx = 0+50−1.6 = 48.4, cy = 0+100+14.2 = 114.2;
+		// x = int(−10.1) = −10 (truncation toward zero), y = int(27.9) = 27.
+		{"hand-computed", 0, 0, 0.5, 1, 200, 200, Box{-10, 27, 117, 172}},
+		// pipeline.json's F2 detection: unrounded box x 148.33, y 193.34, w 200.46, h 308.46.
+		// Mapping the truncated box (148, 193, 200, 308) would give (127, 235, 234, 265).
+		{"unrounded box", 0.3090275526046753, 0.30209022760391235, 0.7266377210617065, 0.7840625643730164, 480, 640, Box{128, 236, 234, 266}},
 	}
-	if got.X != -10 {
-		t.Errorf("x = %d, want −10 (truncation toward zero of −10.1)", got.X)
+	for _, tt := range tests {
+		if got := MapBox(tt.x1, tt.y1, tt.x2, tt.y2, tt.w, tt.h); got != tt.want {
+			t.Errorf("%s: MapBox = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 

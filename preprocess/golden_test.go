@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/spoofsense/spoofsense/models/fixtures"
@@ -86,19 +87,43 @@ func TestGoldenDecode(t *testing.T) {
 	}
 }
 
+// TestGoldenBoxes: RawBox gives pipeline.json's raw boxes exactly; MapBox gives
+// dev_opencv_mappedbox.csv's mapped boxes exactly, and lies within 1 px of pipeline.json's, which
+// mapped the truncated raw box rather than the unrounded one (see MapBox).
 func TestGoldenBoxes(t *testing.T) {
+	mappedCSV := map[string]Box{}
+	for _, r := range fixtures.ReadCSV(t, "golden", "dev", "dev_opencv_mappedbox.csv") {
+		if r["faces"] == "0" {
+			continue // no box
+		}
+		var b [4]int
+		for i, c := range []string{"x", "y", "w", "h"} {
+			v, err := strconv.Atoi(r[c])
+			if err != nil {
+				t.Fatalf("dev_opencv_mappedbox.csv %s: column %s: %v", r["file"], c, err)
+			}
+			b[i] = v
+		}
+		mappedCSV[r["file"]] = Box{b[0], b[1], b[2], b[3]}
+	}
 	for _, g := range loadGolden(t) {
 		d := g.Detections[0].Box
 		raw := RawBox(d[0], d[1], d[2], d[3], g.Width, g.Height)
 		if want := (Box{g.RawBox[0], g.RawBox[1], g.RawBox[2], g.RawBox[3]}); raw != want {
 			t.Errorf("%s: RawBox = %v, want %v", g.File, raw, want)
 		}
-		mapped := MapBox(Box{g.RawBox[0], g.RawBox[1], g.RawBox[2], g.RawBox[3]})
-		if want := (Box{g.MappedBox[0], g.MappedBox[1], g.MappedBox[2], g.MappedBox[3]}); mapped != want {
-			t.Errorf("%s: MapBox = %v, want %v", g.File, mapped, want)
+		mapped := MapBox(d[0], d[1], d[2], d[3], g.Width, g.Height)
+		if want, ok := mappedCSV[goldenImages[g.File]]; !ok || mapped != want {
+			t.Errorf("%s: MapBox = %v, want %v (dev_opencv_mappedbox.csv)", g.File, mapped, want)
+		}
+		p := g.MappedBox
+		if d := max(abs(mapped.X-p[0]), abs(mapped.Y-p[1]), abs(mapped.W-p[2]), abs(mapped.H-p[3])); d > 1 {
+			t.Errorf("%s: MapBox = %v, %d px from pipeline.json's %v", g.File, mapped, d, p)
 		}
 	}
 }
+
+func abs(v int) int { return max(v, -v) }
 
 func TestGoldenDetectorInput(t *testing.T) {
 	for _, g := range loadGolden(t) {
@@ -123,11 +148,14 @@ func TestGoldenCrops(t *testing.T) {
 	}{{"v2", ScaleV2}, {"v1se", ScaleV1SE}}
 	for _, g := range loadGolden(t) {
 		img := decodeDev(t, g.File)
-		raw := Box{g.RawBox[0], g.RawBox[1], g.RawBox[2], g.RawBox[3]}
+		// The crops were cut around pipeline.json's own boxes; this tests CropFace, not the box rule.
 		boxes := []struct {
 			name string
 			box  Box
-		}{{"raw", raw}, {"calibrated", MapBox(raw)}}
+		}{
+			{"raw", Box{g.RawBox[0], g.RawBox[1], g.RawBox[2], g.RawBox[3]}},
+			{"calibrated", Box{g.MappedBox[0], g.MappedBox[1], g.MappedBox[2], g.MappedBox[3]}},
+		}
 		for _, n := range nets {
 			for _, b := range boxes {
 				file := g.File[:len(g.File)-4] + "_" + n.name + "_" + b.name + "_crop.f32"

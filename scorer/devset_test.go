@@ -47,10 +47,7 @@ func TestDevSetAgreement(t *testing.T) {
 	}{
 		{"dev_opencv_rawbox.csv", Options{Box: BoxRaw, Crops: CropsSingle}},
 		{"dev_opencv_multicrop.csv", Options{Box: BoxRaw, Crops: CropsMulti}},
-		// dev_opencv_mappedbox.csv is not listed: its mapped boxes were computed from the
-		// unrounded detector box, while pipeline.json's (and REFERENCE §1.3's integer rule) use
-		// the truncated one; the nets are sensitive enough to a one-pixel shift that the two
-		// cannot both be met. MapBox follows pipeline.json, checked in TestGoldenPipeline.
+		{"dev_opencv_mappedbox.csv", Options{Box: BoxMapped, Crops: CropsSingle}},
 	}
 	var cache scorerCache
 	for caseIdx, tc := range cases {

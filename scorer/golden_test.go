@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -103,11 +104,30 @@ func boxNear(got Box, want [4]int, tol int) bool {
 	return d(got.X, want[0]) <= tol && d(got.Y, want[1]) <= tol && d(got.W, want[2]) <= tol && d(got.H, want[3]) <= tol
 }
 
+// TestGoldenPipeline checks the three sample images against both references of REFERENCE §2.
+// pipeline.json (what the tolerances are written against): raw and mapped boxes within
+// 2 px, prob_real within 0.02. The dev CSV of the same box option (dev_opencv_rawbox.csv,
+// dev_opencv_mappedbox.csv): the box exactly and each net's softmax[1] within 0.02. The two
+// files disagree on the mapped box's integer rule by up to 1 px (pipeline.json mapped the
+// truncated raw box, the CSV the unrounded one, see preprocess.MapBox); a one-pixel shift moves
+// F2's V1SE softmax[1] from 0.044 to 0.006, so the per-net values are held to the file whose rule
+// MapBox follows, the one that also covers the other 1,830 dev photos.
 func TestGoldenPipeline(t *testing.T) {
 	var cache scorerCache
+	csv := map[BoxMode]map[string]devRow{}
+	for mode, file := range map[BoxMode]string{BoxRaw: "dev_opencv_rawbox.csv", BoxMapped: "dev_opencv_mappedbox.csv"} {
+		csv[mode] = map[string]devRow{}
+		for _, r := range readDevCSV(t, file) {
+			csv[mode][filepath.Base(r.file)] = r
+		}
+	}
 	for _, g := range loadGolden(t) {
 		for _, mode := range []BoxMode{BoxRaw, BoxMapped} {
 			t.Run(g.File+"/"+string(mode), func(t *testing.T) {
+				row, ok := csv[mode][g.File]
+				if !ok {
+					t.Fatalf("%s is not in the %s dev CSV", g.File, mode)
+				}
 				s := cache.get(t, Options{Box: mode, Crops: CropsSingle}) // pipeline.json is §1.5
 				res := scoreFile(t, s, devImage(t, g.File))
 				if res.Image.Width != g.Width || res.Image.Height != g.Height {
@@ -124,22 +144,42 @@ func TestGoldenPipeline(t *testing.T) {
 					wantBox, key = g.MappedBox, "calibrated"
 				}
 				if !boxNear(res.Face.Box, wantBox, 2) {
-					t.Errorf("%s box %+v, want %v", mode, res.Face.Box, wantBox)
+					t.Errorf("%s box %+v, want %v ± 2 px (pipeline.json)", mode, res.Face.Box, wantBox)
+				}
+				if csvBox := rowBox(t, row); !boxNear(res.Face.Box, csvBox, 0) {
+					t.Errorf("%s box %+v, want %v (dev CSV)", mode, res.Face.Box, csvBox)
 				}
 				want := (g.Models["v2"][key].Softmax[1] + g.Models["v1se"][key].Softmax[1]) / 2
 				if mode == BoxMapped && math.Abs(want-g.ProbRealMapped) > 1e-6 {
 					t.Fatalf("golden file inconsistent: %v vs %v", want, g.ProbRealMapped)
 				}
 				if math.Abs(res.ProbReal-want) > 0.02 {
-					t.Errorf("prob_real = %.4f, want %.4f ± 0.02", res.ProbReal, want)
+					t.Errorf("prob_real = %.4f, want %.4f ± 0.02 (pipeline.json)", res.ProbReal, want)
 				}
 				for i, net := range []string{"v2", "v1se"} {
-					w := g.Models[net][key].Softmax[1]
+					w, err := strconv.ParseFloat(row.columns[net+"_p1"], 64)
+					if err != nil {
+						t.Fatalf("dev CSV column %s_p1: %v", net, err)
+					}
 					if got := res.Face.Nets[i].Softmax[1]; math.Abs(got-w) > 0.02 {
-						t.Errorf("%s softmax[1] = %.4f, want %.4f", net, got, w)
+						t.Errorf("%s softmax[1] = %.4f, want %.4f ± 0.02 (dev CSV)", net, got, w)
 					}
 				}
 			})
 		}
 	}
+}
+
+// rowBox is the x, y, w, h columns of a dev CSV row.
+func rowBox(t *testing.T, r devRow) [4]int {
+	t.Helper()
+	var b [4]int
+	for i, c := range []string{"x", "y", "w", "h"} {
+		v, err := strconv.Atoi(r.columns[c])
+		if err != nil {
+			t.Fatalf("%s: column %s: %v", r.file, c, err)
+		}
+		b[i] = v
+	}
+	return b
 }

@@ -311,7 +311,7 @@ func (s *Scorer) Score(ctx context.Context, img *preprocess.Image) (Result, erro
 		raw := preprocess.RawBox(d.X1, d.Y1, d.X2, d.Y2, img.Width, img.Height)
 		box := raw
 		if s.opts.Box == BoxMapped {
-			box = preprocess.MapBox(raw)
+			box = preprocess.MapBox(d.X1, d.Y1, d.X2, d.Y2, img.Width, img.Height)
 		}
 		faces[i] = Face{DetectorBox: toBox(raw), Box: toBox(box), DetectorScore: float64(d.Score)}
 		if raw.Area() > largestArea {
