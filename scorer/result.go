@@ -3,6 +3,8 @@
 // it as the nets were trained, runs them and builds a Result. A Scorer is safe for concurrent use.
 package scorer
 
+import "encoding/json"
+
 // Verdict is the decision on one image.
 type Verdict string
 
@@ -133,4 +135,39 @@ type Timings struct {
 type ModelVersion struct {
 	Name   string `json:"name"`
 	SHA256 string `json:"sha256"` // first 12 hex digits
+}
+
+// Scored reports whether the result carries a liveness probability: the image was read and a
+// face was found and scored (a rejected face was scored too). Errors and no_face results are not.
+func (r Result) Scored() bool { return r.Status == StatusOK && r.Verdict != NoFace }
+
+// MarshalJSON writes the result with its fields in declaration order, leaving out what was not
+// measured, so a consumer cannot mistake it for a measurement: prob_real and score appear only
+// when Scored (a no_face or error row with "prob_real": 0 would read as a confident spoof to
+// `jq 'select(.prob_real < 0.5)'`), and an error result is just file, status and error.
+// Decoding needs no counterpart: absent fields decode as zero.
+func (r Result) MarshalJSON() ([]byte, error) {
+	if r.Status == StatusError {
+		return json.Marshal(struct {
+			File   string `json:"file,omitempty"`
+			Status string `json:"status"`
+			Error  string `json:"error,omitempty"`
+		}{r.File, r.Status, r.Error})
+	}
+	// The fields declared here are shallower than resultFields' own of the same name, so they
+	// replace them, in this position.
+	type resultFields Result
+	out := struct {
+		File     string   `json:"file,omitempty"`
+		Status   string   `json:"status"`
+		Error    string   `json:"error,omitempty"`
+		Verdict  Verdict  `json:"verdict,omitempty"`
+		ProbReal *float64 `json:"prob_real,omitempty"`
+		Score    *float64 `json:"score,omitempty"`
+		resultFields
+	}{File: r.File, Status: r.Status, Error: r.Error, Verdict: r.Verdict, resultFields: resultFields(r)}
+	if r.Scored() {
+		out.ProbReal, out.Score = &r.ProbReal, &r.Score
+	}
+	return json.Marshal(out)
 }
