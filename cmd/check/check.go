@@ -71,13 +71,14 @@ at the end (unless --quiet).
 
 Exit status:
   0    every image was scored live
-  1    at least one image was not live (spoof, no face, or rejected by --strict), or the
-       models could not be loaded
+  1    at least one image was not live (spoof, no face, or rejected by --strict)
   2    usage error (bad flag or argument)
   3    at least one input could not be read or decoded (this wins over 1), an annotated
        copy could not be written, or no image was found
+  4    the run could not be done: the models are missing or broken (the message says how
+       to fix it), or the results could not be written
   130  interrupted (Ctrl-C): the results scored so far are printed, in order
-With --exit-zero, 1 and 3 become 0.`
+With --exit-zero, 1 and 3 become 0; 4 stays.`
 
 // NewCmdCheck builds the check command. runF, when not nil, receives the validated options
 // instead of running them (flag tests stop there).

@@ -138,16 +138,17 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	sum.SetElapsed(time.Since(start))
 	sum.Interrupted = !complete && ctx.Err() != nil
 	endErr := enc.End(sum)
-	if !opts.Quiet {
+	// A run stopped before its first row (the models did not load) has nothing to sum up.
+	if !opts.Quiet && (fatal == nil || sum.Total > 0) {
 		fmt.Fprintln(opts.IO.ErrOut, sum.String())
 	}
 	switch {
 	case sum.Interrupted:
 		return &cmdutil.ExitError{Code: cmdutil.ExitInterrupt, Err: errors.New("interrupted")}
 	case fatal != nil:
-		return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: fatal}
+		return cmdutil.CannotRun(fatal)
 	case endErr != nil:
-		return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: fmt.Errorf("write results: %w", endErr)}
+		return cmdutil.CannotRun(fmt.Errorf("write results: %w", endErr))
 	case sum.Total == 0 && !opts.ExitZero:
 		return &cmdutil.ExitError{Code: cmdutil.ExitFileError, Err: errors.New("no images found")}
 	case opts.ExitZero:

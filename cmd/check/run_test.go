@@ -518,9 +518,11 @@ func TestScorerLoading(t *testing.T) {
 		ios, _, out, errOut := cmdutil.Test()
 		f, loads := fakeFactory(ios, &fakeScorer{}, errors.New("model MiniFASNetV2.onnx: checksum mismatch"))
 		r := execute(t, context.Background(), f, loads, out, errOut, "--workers", "2", dir)
-		if r.code != cmdutil.ExitFail || r.loads != 1 ||
-			!strings.Contains(r.errOut, "spoofsense: load models: model MiniFASNetV2.onnx: checksum mismatch") {
-			t.Errorf("exit %d, loads %d, stderr %q", r.code, r.loads, r.errOut)
+		// Exit 4, not 1: a broken installation must not read as a spoof verdict. No summary
+		// line: nothing was scored.
+		if r.code != cmdutil.ExitCannotRun || r.loads != 1 ||
+			r.errOut != "spoofsense: load models: model MiniFASNetV2.onnx: checksum mismatch\n" {
+			t.Errorf("exit %d, loads %d, stderr %q; want 4, 1 and only the load error", r.code, r.loads, r.errOut)
 		}
 		if r.out != "" {
 			t.Errorf("rows despite no scorer: %q", r.out)

@@ -11,6 +11,7 @@ const (
 	ExitFail      = 1 // a spoof or no-face verdict, or a failed gate
 	ExitUsage     = 2 // bad flags or arguments
 	ExitFileError = 3 // at least one input could not be read or decoded
+	ExitCannotRun = 4 // the run could not be done: models missing or broken, an output not writable
 	ExitInterrupt = 130
 )
 
@@ -46,6 +47,12 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // UsageError marks an error as the caller's misuse of flags or arguments (exit code 2).
 func UsageError(format string, a ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
+}
+
+// CannotRun marks err as a failure to do the run at all (exit code 4), so that a script can tell
+// a broken installation or an unwritable output from a spoof verdict or a failed gate (exit 1).
+func CannotRun(err error) error {
+	return &ExitError{Code: ExitCannotRun, Err: err}
 }
 
 // ExitCode returns the exit code an error from a command maps to.

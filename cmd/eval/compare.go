@@ -248,7 +248,7 @@ func compareRun(ctx context.Context, opts *EvalOptions, ds *Dataset, info Datase
 		}
 		if saves[k] != "" {
 			if err := writeScores(saves[k], ds, results); err != nil {
-				return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: err}
+				return cmdutil.CannotRun(err)
 			}
 		}
 		samples[k] = make([]metrics.Sample, len(ds.Items))

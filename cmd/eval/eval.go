@@ -125,8 +125,10 @@ curves, score histograms and the worst misclassified images, readable offline.
 
 Exit status:
   0    every gate holds (or none was set)
-  1    a gate failed (the output says which), or the images could not be scored
+  1    a gate failed (the output says which)
   2    usage error: bad flags, or a dataset, score or baseline file that cannot be used
+  4    the run could not be done: the models are missing or broken, or an output (scores,
+       JUnit, report) could not be written
   130  interrupted`
 
 // NewCmdEval builds the eval command. runF, when not nil, receives the validated options

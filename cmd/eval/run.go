@@ -134,7 +134,7 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 	}
 	if opts.SaveScores != "" {
 		if err := writeScores(opts.SaveScores, ds, results); err != nil {
-			return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: err}
+			return cmdutil.CannotRun(err)
 		}
 	}
 
@@ -182,7 +182,7 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 	}
 	if opts.JUnit != "" {
 		if err := writeJUnitFile(opts.JUnit, res); err != nil {
-			return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: err}
+			return cmdutil.CannotRun(err)
 		}
 	}
 	if opts.ReportDir != "" {
@@ -191,7 +191,7 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 			if ctx.Err() != nil {
 				return &cmdutil.ExitError{Code: cmdutil.ExitInterrupt, Err: errors.New("interrupted")}
 			}
-			return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: err}
+			return cmdutil.CannotRun(err)
 		}
 		opts.note("report written to %s", opts.ReportDir)
 	}
@@ -292,13 +292,13 @@ func (o *EvalOptions) scoreMissing(ctx context.Context, ds *Dataset, results []*
 	case ctx.Err() != nil:
 		return 0, &cmdutil.ExitError{Code: cmdutil.ExitInterrupt, Err: errors.New("interrupted")}
 	case err != nil:
-		return 0, &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: fmt.Errorf("score %d images: %w", len(paths), err)}
+		return 0, cmdutil.CannotRun(fmt.Errorf("score %d images: %w", len(paths), err))
 	case len(unknown) > 0:
-		return 0, &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: fmt.Errorf("scorer returned a result for %s, which it was not asked for", unknown[0])}
+		return 0, cmdutil.CannotRun(fmt.Errorf("scorer returned a result for %s, which it was not asked for", unknown[0]))
 	}
 	for _, i := range index {
 		if results[i] == nil {
-			return 0, &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: fmt.Errorf("scorer returned no result for %s", ds.Items[i].Path)}
+			return 0, cmdutil.CannotRun(fmt.Errorf("scorer returned no result for %s", ds.Items[i].Path))
 		}
 	}
 	return len(paths), nil
@@ -399,7 +399,7 @@ func datasetName(ds *Dataset) string {
 }
 
 // writeOutput writes v to stdout as indented JSON (-o json) or as the table that table
-// writes, and turns a write failure into exit code 1.
+// writes, and turns a write failure into exit code 4.
 func writeOutput(opts *EvalOptions, v any, table func(io.Writer) error) error {
 	var err error
 	if opts.Format == JSON {
@@ -410,7 +410,7 @@ func writeOutput(opts *EvalOptions, v any, table func(io.Writer) error) error {
 		err = table(opts.IO.Out)
 	}
 	if err != nil {
-		return &cmdutil.ExitError{Code: cmdutil.ExitFail, Err: fmt.Errorf("write results: %w", err)}
+		return cmdutil.CannotRun(fmt.Errorf("write results: %w", err))
 	}
 	return nil
 }

@@ -259,11 +259,15 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", opts.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
+		return cmdutil.CannotRun(fmt.Errorf("listen on %s: %w", opts.Addr, err))
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "api_keys", len(keys),
 		"max_inflight", opts.MaxInflight, "queue", opts.Queue, "version", opts.Version)
-	return srv.Serve(ctx, ln)
+	if err := srv.Serve(ctx, ln); err != nil {
+		// The models did not load or the self-test failed: the service cannot run.
+		return cmdutil.CannotRun(err)
+	}
+	return nil
 }
 
 // healthcheck GETs url and succeeds on 200.

@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -257,5 +258,25 @@ func TestHealthcheckFlag(t *testing.T) {
 	probe.Close()
 	if err := run(); cmdutil.ExitCode(err) != cmdutil.ExitFail {
 		t.Errorf("nothing listening: %v, want exit 1", err)
+	}
+}
+
+// A server whose models do not load stops with exit 4 (could not run) and the load error, not
+// with a usage error: the flags were fine, the installation is not.
+func TestServeModelsFail(t *testing.T) {
+	ios, _, _, errOut := cmdutil.Test()
+	f := &cmdutil.Factory{IOStreams: ios, NewScorer: func(context.Context, scorer.Options) (cmdutil.ImageScorer, error) {
+		return nil, errors.New("model MiniFASNetV2.onnx: sha256 mismatch")
+	}}
+	cmd := NewCmdServe(f, nil)
+	cmd.SetArgs([]string{"--addr", "127.0.0.1:0"})
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	err := cmd.ExecuteContext(t.Context())
+	if code := cmdutil.ExitCode(err); code != cmdutil.ExitCannotRun || !strings.Contains(err.Error(), "load models: model MiniFASNetV2.onnx: sha256 mismatch") {
+		t.Errorf("exit %d, err %v; want 4 and the load error", code, err)
+	}
+	if !strings.Contains(errOut.String(), "warm-up failed") {
+		t.Errorf("log %q does not say the warm-up failed", errOut.String())
 	}
 }
