@@ -11,7 +11,7 @@ import (
 
 // CSVHeader returns the csv format's columns, in order. The order is stable: new columns are
 // only ever appended. Numeric cells are empty when they do not apply (an error row has no
-// verdict or probability; a face-less image has no box).
+// verdict or probability; a face-less image has no probability, score or box).
 func CSVHeader() []string {
 	return []string{
 		"file", "status", "error", "verdict", "prob_real", "score", "threshold",
@@ -56,8 +56,11 @@ func (e *csvEncoder) record(r scorer.Result) []string {
 		e.row = row
 		return row
 	}
-	row = append(row, string(r.Verdict), formatFloat(r.ProbReal), formatFloat(r.Score),
-		formatFloat(r.Threshold), strconv.Itoa(r.FaceCount))
+	prob, score := "", ""
+	if r.Scored() {
+		prob, score = formatFloat(r.ProbReal), formatFloat(r.Score)
+	}
+	row = append(row, string(r.Verdict), prob, score, formatFloat(r.Threshold), strconv.Itoa(r.FaceCount))
 	if f := r.Face; f != nil {
 		row = append(row, strconv.Itoa(f.Box.X), strconv.Itoa(f.Box.Y), strconv.Itoa(f.Box.W),
 			strconv.Itoa(f.Box.H), formatFloat(f.DetectorScore))

@@ -184,6 +184,8 @@ func TestCSV(t *testing.T) {
 		{2, "quality_failed", "face_size;face_area"},
 		{3, "verdict", "no_face"},
 		{3, "box_x", ""},
+		{3, "prob_real", ""}, // no face: no probability, not a probability of 0
+		{3, "score", ""},
 		{5, "error", "decode photo.heic: unsupported format HEIC"},
 		{5, "prob_real", ""},
 	}

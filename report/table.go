@@ -68,9 +68,11 @@ func (e *tableEncoder) row(r scorer.Result) []string {
 		return []string{file, e.paint(ansiRed, "error"), "", "", "", "", printable(r.Error)}
 	}
 	prob, score, box := "", "", ""
-	if r.Face != nil {
+	if r.Scored() {
 		prob = strconv.FormatFloat(r.ProbReal, 'f', 3, 64)
 		score = strconv.FormatFloat(r.Score, 'f', 2, 64)
+	}
+	if r.Face != nil {
 		b := r.Face.Box
 		box = fmt.Sprintf("%d,%d %dx%d", b.X, b.Y, b.W, b.H)
 	}
