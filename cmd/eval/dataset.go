@@ -105,8 +105,9 @@ var ErrLayout = errors.New("no live/ or spoof/ folder")
 // attack folder are of species "unknown"; images below a sub-folder of it (at any depth) are of
 // the species that sub-folder names (spoof/print/…, spoof/replay/…). Hidden files and folders
 // are skipped, and so are files whose extension is not an image's (counted in Skipped). Other
-// entries of the root (a README, a manifest.csv) are ignored: a manifest is only read when
-// given explicitly (see LoadManifest).
+// files of the root (a README, a manifest.csv) are ignored: a manifest is only read when given
+// explicitly (see LoadManifest). Any other folder of the root is an error naming it: a misspelt
+// spooof/ left out silently would make every attack rate wrong. Hidden folders are skipped.
 func LoadDir(root string) (*Dataset, error) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
@@ -115,8 +116,13 @@ func LoadDir(root string) (*Dataset, error) {
 	ds := &Dataset{Root: root}
 	species := map[string]bool{}
 	found := false
+	var unknown []string
 	for _, e := range entries {
 		name := strings.ToLower(e.Name())
+		dir := filepath.Join(root, e.Name())
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() || strings.HasPrefix(name, ".") {
+			continue
+		}
 		var label metrics.Label
 		switch {
 		case slices.Contains(bonaFideDirs, name):
@@ -124,10 +130,7 @@ func LoadDir(root string) (*Dataset, error) {
 		case slices.Contains(attackDirs, name):
 			label = metrics.Attack
 		default:
-			continue
-		}
-		dir := filepath.Join(root, e.Name())
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			unknown = append(unknown, e.Name()+"/")
 			continue
 		}
 		found = true
@@ -141,6 +144,10 @@ func LoadDir(root string) (*Dataset, error) {
 			hint = fmt.Sprintf(" (to use its manifest: --manifest %s)", filepath.Join(root, "manifest.csv"))
 		}
 		return nil, fmt.Errorf("dataset %s: %w (or real/, bona_fide/, fake/, attack/)%s", root, ErrLayout, hint)
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("dataset %s: not a label folder: %s (want %s/ for bona fide, %s/ for attacks; a folder whose name starts with . is skipped)",
+			root, strings.Join(unknown, ", "), strings.Join(bonaFideDirs, "/, "), strings.Join(attackDirs, "/, "))
 	}
 	slices.SortFunc(ds.Items, func(a, b Item) int { return strings.Compare(a.Key, b.Key) })
 	for s := range species {

@@ -63,8 +63,8 @@ func TestLoadDirLayouts(t *testing.T) {
 			wantSpecies: []string{"unknown"},
 		},
 		{
-			name:        "hidden and non-image files skipped, other root entries ignored",
-			files:       []string{"live/a.jpg", "live/.hidden.jpg", ".git/x.jpg", "live/notes.txt", "spoof/print/b.jpg", "README.md", "other/c.jpg"},
+			name:        "hidden and non-image files skipped, other root files ignored",
+			files:       []string{"live/a.jpg", "live/.hidden.jpg", ".git/x.jpg", "live/notes.txt", "spoof/print/b.jpg", "README.md", "manifest.csv"},
 			want:        []string{"live/a.jpg bona_fide ", "spoof/print/b.jpg attack print"},
 			wantSpecies: []string{"print"},
 			wantSkipped: 1,
@@ -109,6 +109,22 @@ func TestLoadDirLayouts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A folder of the root that is not a label is an error naming it, never left out: a misspelt
+// attack folder would otherwise drop every attack in it from the rates.
+func TestLoadDirUnknownFolder(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"live/a.jpg": "x", "spoof/b.jpg": "x", "spooof/print/c.jpg": "x", "extra/d.jpg": "x"})
+	_, err := LoadDir(dir)
+	if err == nil {
+		t.Fatal("LoadDir succeeded with folders spooof/ and extra/ that are not labels")
+	}
+	for _, want := range []string{"not a label folder: extra/, spooof/", "spoof/, fake/, attack/"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
 }
 
