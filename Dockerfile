@@ -23,7 +23,9 @@ COPY --from=build /src/bin/spoofsense /spoofsense
 USER 65532:65532
 ENV SPOOFSENSE_LOG_FORMAT=json
 EXPOSE 8080
-# The binary probes itself: no shell or curl in the image.
+# The binary probes itself: no shell or curl in the image. /healthz is "the process answers";
+# a failed model load or self-test ends the process (exit 4), and readiness for traffic is
+# /readyz, for an orchestrator's readiness probe (see the README).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["/spoofsense", "serve", "--healthcheck", "http://127.0.0.1:8080/readyz"]
+  CMD ["/spoofsense", "serve", "--healthcheck", "http://127.0.0.1:8080/healthz"]
 ENTRYPOINT ["/spoofsense", "serve", "--addr", "0.0.0.0:8080"]

@@ -43,6 +43,8 @@ type fakeControl struct {
 
 	loadGate chan struct{} // when not nil, building a scorer waits for it to close
 	loadErr  error         // when set, building a scorer fails
+	// selfTestErr, when set, makes the scorers self-testing ones whose SelfTest fails with it.
+	selfTestErr error
 
 	mu    sync.Mutex
 	built []scorer.Options
@@ -70,7 +72,20 @@ func (c *fakeControl) newScorer(ctx context.Context, opts scorer.Options) (Image
 	c.mu.Lock()
 	c.built = append(c.built, opts)
 	c.mu.Unlock()
+	if c.selfTestErr != nil {
+		return selfTestingFake{&fakeScorer{c: c, opts: opts}, c.selfTestErr}, nil
+	}
 	return &fakeScorer{c: c, opts: opts}, nil
+}
+
+// selfTestingFake is a fake scorer with a SelfTest (as *scorer.Scorer has) that fails.
+type selfTestingFake struct {
+	*fakeScorer
+	err error
+}
+
+func (f selfTestingFake) SelfTest(context.Context) (scorer.Result, error) {
+	return scorer.Result{}, f.err
 }
 
 func (c *fakeControl) builtOptions() []scorer.Options {

@@ -125,6 +125,21 @@ func TestWarmupFailure(t *testing.T) {
 	}
 }
 
+// A scorer that loads but whose models do not run (its SelfTest fails) never reports ready: the
+// warm-up prefers SelfTest, which runs every model, to scoring an image without a face.
+func TestWarmupSelfTestFailure(t *testing.T) {
+	ts := startTestServer(t, func(_ *Config, f *fakeControl) {
+		f.selfTestErr = errors.New("self-test: MiniFASNetV2 answered softmax [NaN NaN NaN]")
+	})
+	err := ts.Warmup(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "MiniFASNetV2 answered softmax") {
+		t.Fatalf("Warmup error %v, want the self-test failure", err)
+	}
+	if a := ts.send(t, http.MethodGet, "/readyz", "", nil, nil); a.status != 503 {
+		t.Errorf("readyz: %d %s, want 503", a.status, a.body)
+	}
+}
+
 func TestRequestIDAndLogs(t *testing.T) {
 	ts := newTestServer(t, nil)
 	img := imgLive + " 0123456789-secret-pixels"
