@@ -3,15 +3,12 @@ package scorer
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"image"
-	"image/color"
 	"image/jpeg"
 	"image/png"
-	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/spoofsense/spoofsense/preprocess"
@@ -104,22 +101,12 @@ func TestEXIFRotatedCopyScoresTheSame(t *testing.T) {
 	}
 }
 
-// Images without a face are scored as no_face; unreadable or over-limit ones are InputErrors
-// naming the file.
+// The generated inputs of testdata/inputs (preprocesstest.Inputs) get their verdict or a typed
+// InputError naming the file; so do a dev face saved as PNG under a .jpg name and the same face
+// cut in half.
 func TestGeneratedInputs(t *testing.T) {
 	var cache scorerCache
 	s := cache.get(t, Options{})
-	flat := image.NewRGBA(image.Rect(0, 0, 320, 240))
-	for i := range flat.Pix {
-		flat.Pix[i] = 0x80
-	}
-	noise := image.NewRGBA(image.Rect(0, 0, 320, 240))
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range noise.Pix {
-		noise.Pix[i] = uint8(rng.IntN(256))
-	}
-	tiny := image.NewRGBA(image.Rect(0, 0, 1, 1))
-	tiny.Set(0, 0, color.RGBA{200, 100, 50, 255})
 	face, err := os.ReadFile(devImage(t, "image_F2.jpg"))
 	if err != nil {
 		t.Fatal(err)
@@ -128,28 +115,27 @@ func TestGeneratedInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A PNG header claiming 100000×100000 pixels, with no pixel data behind it.
-	huge := encodePNG(t, tiny)
-	binary.BigEndian.PutUint32(huge[16:], 100000)
-	binary.BigEndian.PutUint32(huge[20:], 100000)
-	binary.BigEndian.PutUint32(huge[29:], crc32.ChecksumIEEE(huge[12:29])) // IHDR's CRC
-	truncated := face[:len(face)/2]
-
-	tests := []struct {
+	type testCase struct {
 		name    string
 		data    []byte
 		verdict Verdict
-		errIs   error // nil: scored; else the InputError must wrap it
-	}{
-		{"flat.png", encodePNG(t, flat), NoFace, nil},
-		{"noise.png", encodePNG(t, noise), NoFace, nil},
-		{"one-pixel.png", encodePNG(t, tiny), NoFace, nil},
-		{"png-named.jpg", encodePNG(t, faceImg), Spoof, nil},
-		{"huge-header.png", huge, "", preprocess.ErrTooManyPixels},
-		{"empty.jpg", nil, "", preprocess.ErrEmpty},
-		{"text.jpg", []byte("this is not an image\n"), "", preprocess.ErrUnsupportedFormat},
-		{"truncated.jpg", truncated, "", nil},
+		errText string // for a refusal: a part of the error
+		errIs   error  // for a refusal: when set, the InputError must wrap it
 	}
+	sentinels := map[string]error{
+		"huge-header.png": preprocess.ErrTooManyPixels,
+		"empty.jpg":       preprocess.ErrEmpty,
+		"text.jpg":        preprocess.ErrUnsupportedFormat,
+		"iphone.heic":     preprocess.ErrUnsupportedFormat,
+	}
+	var tests []testCase
+	for _, in := range preprocesstest.Inputs() {
+		tests = append(tests, testCase{in.Name, in.Data, Verdict(in.Verdict), in.Error, sentinels[in.Name]})
+	}
+	tests = append(tests,
+		testCase{"face-png-named.jpg", encodePNG(t, faceImg), Spoof, "", nil},
+		testCase{"face-truncated.jpg", face[:len(face)/2], "", "decode face-truncated.jpg", nil},
+	)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := s.ScoreReader(context.Background(), bytes.NewReader(tc.data), tc.name)
@@ -160,8 +146,8 @@ func TestGeneratedInputs(t *testing.T) {
 				return
 			}
 			var ie *InputError
-			if !errors.As(err, &ie) || ie.Name != tc.name {
-				t.Fatalf("err = %v, want an InputError naming %s", err, tc.name)
+			if !errors.As(err, &ie) || ie.Name != tc.name || !strings.Contains(err.Error(), tc.errText) {
+				t.Fatalf("err = %v, want an InputError naming %s and saying %q", err, tc.name, tc.errText)
 			}
 			if tc.errIs != nil && !errors.Is(err, tc.errIs) {
 				t.Errorf("err = %v, want it to wrap %v", err, tc.errIs)

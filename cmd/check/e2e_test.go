@@ -12,7 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spoofsense/spoofsense/cmd/cmdutil"
 	"github.com/spoofsense/spoofsense/models/fixtures"
+	"github.com/spoofsense/spoofsense/preprocess/preprocesstest"
 	"github.com/spoofsense/spoofsense/scorer"
 )
 
@@ -24,12 +26,7 @@ func TestEndToEnd(t *testing.T) {
 	modelsDir := fixtures.Path(t, "models")
 	golden := readGolden(t)
 
-	bin := filepath.Join(t.TempDir(), "spoofsense")
-	build := exec.Command("go", "build", "-o", bin, "github.com/spoofsense/spoofsense")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 
 	samples := []string{"live/1.jpg", "live/10.jpg", "spoof/1.jpg", "spoof/10.jpg", "spoof/100.jpg"}
 	args := []string{"check", "--models", modelsDir, "-o", "ndjson", "--workers", "2", "--crops", "single", "--box", "raw"}
@@ -40,19 +37,9 @@ func TestEndToEnd(t *testing.T) {
 			wantExit = 1
 		}
 	}
-	cmd := exec.Command(bin, args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	out, stderr, code := runBinary(t, bin, args...)
 	if code != wantExit {
-		t.Errorf("exit %d, want %d\nstderr: %s", code, wantExit, stderr.String())
+		t.Errorf("exit %d, want %d\nstderr: %s", code, wantExit, stderr)
 	}
 
 	var i int
@@ -80,9 +67,68 @@ func TestEndToEnd(t *testing.T) {
 	if i != len(samples) {
 		t.Errorf("%d rows for %d inputs", i, len(samples))
 	}
-	if !strings.Contains(stderr.String(), strconv.Itoa(len(samples))+" images:") {
-		t.Errorf("no summary line: %q", stderr.String())
+	if !strings.Contains(stderr, strconv.Itoa(len(samples))+" images:") {
+		t.Errorf("no summary line: %q", stderr)
 	}
+}
+
+// TestEndToEndGeneratedInputs runs the binary on the folder of generated inputs a user can try
+// (testdata/inputs): one row per file in name order, each with the verdict or the error
+// preprocesstest.Inputs says, and exit 3 because some could not be read.
+func TestEndToEndGeneratedInputs(t *testing.T) {
+	bin := buildBinary(t)
+	dir := filepath.Join("..", "..", filepath.FromSlash(preprocesstest.InputsDir))
+	out, stderr, code := runBinary(t, bin, "check", "--models", fixtures.Path(t, "models"), "-o", "ndjson", "--workers", "2", dir)
+	if code != cmdutil.ExitFileError {
+		t.Errorf("exit %d, want 3\nstderr: %s", code, stderr)
+	}
+	inputs := preprocesstest.Inputs()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != len(inputs) {
+		t.Fatalf("%d rows for %d files:\n%s", len(lines), len(inputs), out)
+	}
+	for i, in := range inputs {
+		var r scorer.Result
+		if err := json.Unmarshal([]byte(lines[i]), &r); err != nil {
+			t.Fatalf("row %d: %v", i+1, err)
+		}
+		switch {
+		case r.File != filepath.Join(dir, in.Name):
+			t.Errorf("row %d is %s, want %s", i+1, r.File, in.Name)
+		case in.Verdict != "" && (r.Status != scorer.StatusOK || string(r.Verdict) != in.Verdict):
+			t.Errorf("%s: status %s verdict %q error %q, want verdict %s", in.Name, r.Status, r.Verdict, r.Error, in.Verdict)
+		case in.Error != "" && (r.Status != scorer.StatusError || !strings.Contains(r.Error, in.Error) || strings.Contains(r.Error, "\n")):
+			t.Errorf("%s: status %s error %q, want one line saying %q", in.Name, r.Status, r.Error, in.Error)
+		}
+	}
+}
+
+// buildBinary builds spoofsense (without embedded models) into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "spoofsense")
+	build := exec.Command("go", "build", "-o", bin, "github.com/spoofsense/spoofsense")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runBinary runs bin with args and returns its standard output, standard error and exit code.
+func runBinary(t *testing.T, bin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var errBuf strings.Builder
+	cmd.Stderr = &errBuf
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), errBuf.String(), code
 }
 
 type goldenRow struct {

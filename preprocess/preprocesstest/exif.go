@@ -43,3 +43,5 @@ func WithJPEGApp1(jpg, payload []byte) []byte {
 func WithJPEGOrientation(jpg []byte, orientation uint16) []byte {
 	return WithJPEGApp1(jpg, append([]byte("Exif\x00\x00"), EXIF(orientation, binary.BigEndian)...))
 }
+
+//go:generate go run ./internal/writeinputs ../../testdata/inputs
