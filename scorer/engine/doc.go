@@ -51,14 +51,14 @@
 //
 // Median milliseconds per Run on one core (`make bench`, which runs benchcmp.sh:
 // `go test -bench 'MiniFASNet|UltraFace' -cpu 1 -count 5` pinned with taskset, beside
-// `ort-bench --threads 1 --runs 200`, onnxruntime 1.30, on the same models), 2026-11-25,
+// `ort-bench --threads 1 --runs 200`, onnxruntime 1.30, on the same models), 2026-11-30,
 // "Intel(R) Xeon(R) Processor" (KVM, AVX-512), Go 1.26.8, on a machine shared with other
 // builds (±10%):
 //
 //	model             SIMD build   fallback build   onnxruntime   SIMD / ort   fallback / ort
-//	MiniFASNetV2        1.11 ms       13.8 ms          2.36 ms        0.47          5.8
-//	MiniFASNetV1SE      1.22 ms       13.9 ms          2.32 ms        0.52          6.0
-//	UltraFace RFB-320   3.57 ms       30.0 ms          2.22 ms        1.61         13.5
+//	MiniFASNetV2        1.31 ms       11.4 ms          2.57 ms        0.51          4.4
+//	MiniFASNetV1SE      1.45 ms       11.3 ms          2.47 ms        0.59          4.6
+//	UltraFace RFB-320   3.76 ms       27.4 ms          2.62 ms        1.43         10.5
 //
 // BenchmarkLayers (profile_test.go) times every plan step. Of UltraFace's 3.5 ms the 1×1
 // convolutions take 1.55 ms (GEMM at 85–95 GFLOP/s), the depthwise ones 0.56 ms, the
