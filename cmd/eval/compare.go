@@ -389,7 +389,7 @@ func writeCompareTable(w io.Writer, res *CompareResult) error {
 		}
 		return num(s.Recommended.Threshold)
 	}
-	rows = append(rows, []string{fmt.Sprintf("threshold for APCER ≤ %s", pct(metrics.Of(res.TargetAPCER))), rec(res.Sides[0]), rec(res.Sides[1]), "", ""})
+	rows = append(rows, []string{fmt.Sprintf("threshold for worst APCER ≤ %s", pct(metrics.Of(res.TargetAPCER))), rec(res.Sides[0]), rec(res.Sides[1]), "", ""})
 	align := []tw.Align{tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft}
 	t.table(fmt.Sprintf("A against B (change = B − A; rates at threshold %g; threshold-free metrics first)", res.Threshold),
 		[]string{"metric", "A", "B", "change", "better"}, rows, align...)

@@ -99,8 +99,9 @@ writes every result of this run (paths relative to the dataset root) for the nex
 Reported: at --threshold, APCER per attack type and overall (the worst type, as the standard
 defines it) and pooled over all attacks, BPCER, ACER (the PAD-competition average, not an ISO
 metric) with the confusion table and 95% Wilson intervals; threshold-free, ROC AUC, EER and its
-threshold, BPCER at APCER 1/5/10% and APCER at BPCER 1/5/10%, and the threshold recommended
-for --target-apcer. Images without a face or unreadable ones are non-responses: counted as
+threshold, BPCER at APCER 1/5/10% and APCER at BPCER 1/5/10% (all attacks pooled), and the
+threshold recommended for --target-apcer: the lowest at which every attack type's APCER meets
+it, so --max-apcer set to the same target holds there. Images without a face or unreadable ones are non-responses: counted as
 APNRR/BPNRR and left out of the error rates.
 
 --compare A,B evaluates the same presentations under two score sources and prints both

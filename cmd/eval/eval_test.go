@@ -744,3 +744,36 @@ func TestDevSetEndToEnd(t *testing.T) {
 		t.Error("the manifest and the walked directory give different reports")
 	}
 }
+
+// The recommended threshold for --target-apcer meets a --max-apcer gate at the same target when
+// eval decides there, where the pooled BPCER@APCER point does not: at 0.6 print's p3 (0.7) is one
+// of five scored attacks (pooled APCER 20%) but one of three prints (33%).
+func TestRecommendedThresholdMeetsTheGate(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, smallSet)
+	r := runEval(t, fakeFactory(&fakeScorer{}), []string{dir, "-o", "json", "--target-apcer", "0.2"}, nil)
+	res := decodeResult(t, r.out)
+	rec := res.Recommended
+	if rec == nil || !rec.Threshold.Valid || rec.Threshold.Float64 != 0.8 || rec.APCERSpecies == "" {
+		t.Fatalf("recommended %+v, want the worst-case point at 0.8", rec)
+	}
+	var pooled *metrics.OperatingPoint
+	for k, op := range res.BPCERAtAPCER {
+		if op.Target == 0.2 {
+			pooled = &res.BPCERAtAPCER[k]
+		}
+	}
+	if pooled == nil || pooled.Threshold.Float64 != 0.6 {
+		t.Fatalf("pooled points %+v, want BPCER@APCER=20%% at 0.6", res.BPCERAtAPCER)
+	}
+	for _, tt := range []struct {
+		threshold float64
+		want      int
+	}{{rec.Threshold.Float64, cmdutil.ExitOK}, {pooled.Threshold.Float64, cmdutil.ExitFail}} {
+		threshold := strconv.FormatFloat(tt.threshold, 'g', -1, 64)
+		r = runEval(t, fakeFactory(&fakeScorer{}), []string{dir, "-o", "json", "--threshold", threshold, "--max-apcer", "0.2"}, nil)
+		if r.code != tt.want {
+			t.Errorf("--threshold %s --max-apcer 0.2: exit %d (%v), want %d", threshold, r.code, r.err, tt.want)
+		}
+	}
+}

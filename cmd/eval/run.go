@@ -24,8 +24,8 @@ import (
 //
 //	dataset       DatasetInfo: where the presentations came from, how many were scored now
 //	target_apcer  the --target-apcer value
-//	recommended   the BPCER@APCER operating point for target_apcer: its threshold is the
-//	              recommended one (null when no threshold meets the target)
+//	recommended   the bpcer_at_worst_apcer operating point for target_apcer: at its threshold
+//	              every species' APCER meets the target (null when no threshold does)
 //	gates         one metrics.GateResult per limit set (an empty list when none)
 //	baseline      BaselineResult, the comparison with --baseline (absent without it)
 //	passed        true when every gate held and no metric regressed against the baseline

@@ -145,10 +145,10 @@ func writeTable(w io.Writer, res *Result) error {
 
 	t.printf("\n")
 	if op := res.Recommended; op != nil {
-		t.printf("Recommended threshold for APCER ≤ %s: %s (pooled APCER %s, BPCER %s)\n",
-			pct(metrics.Of(res.TargetAPCER)), num(op.Threshold), pct(op.APCER), pct(op.BPCER))
+		t.printf("Recommended threshold for APCER ≤ %s in every attack type: %s (worst %s, %s; BPCER %s)\n",
+			pct(metrics.Of(res.TargetAPCER)), num(op.Threshold), pct(op.APCER), op.APCERSpecies, pct(op.BPCER))
 	} else {
-		t.printf("Recommended threshold for APCER ≤ %s: none (no threshold meets it on this data)\n",
+		t.printf("Recommended threshold for APCER ≤ %s in every attack type: none (no threshold meets it on this data)\n",
 			pct(metrics.Of(res.TargetAPCER)))
 	}
 

@@ -153,8 +153,11 @@ type OperatingPoint struct {
 	Name      string  `json:"name"`      // e.g. "BPCER@APCER=5%"
 	Target    float64 `json:"target"`    // the fixed rate, e.g. 0.05
 	Threshold Value   `json:"threshold"` // decision threshold of the point (score ≥ threshold → bona fide)
-	APCER     Value   `json:"apcer"`     // pooled APCER at Threshold
+	APCER     Value   `json:"apcer"`     // pooled APCER at Threshold (worst-case: see APCERSpecies)
 	BPCER     Value   `json:"bpcer"`     // BPCER at Threshold
+	// APCERSpecies is set on a worst-case point (Report.BPCERAtWorstAPCER): APCER is then the
+	// highest species APCER at Threshold, of this species (the first by name on a tie).
+	APCERSpecies string `json:"apcer_species,omitempty"`
 }
 
 // AtAPCER returns the point with the lowest BPCER whose APCER is at most target: the lowest
@@ -165,6 +168,32 @@ func (c Curve) AtAPCER(target float64) OperatingPoint {
 	for _, p := range c {
 		if p.APCER <= target {
 			op.Threshold, op.APCER, op.BPCER = Of(p.Threshold), Of(p.APCER), Of(p.BPCER)
+			break
+		}
+	}
+	return op
+}
+
+// atWorstAPCER returns the point of c with the lowest BPCER at which every species' APCER is at
+// most target: the lowest curve threshold meeting the target for the worst species. names lists
+// the species in order and scores holds each one's ascending scores; a species without scores
+// has no APCER and does not count. The point is undefined when none meets the target.
+func (c Curve) atWorstAPCER(target float64, names []string, scores map[string][]float64) OperatingPoint {
+	op := OperatingPoint{Name: "BPCER@worst APCER=" + percent(target), Target: target}
+	for _, p := range c {
+		worst, species := -1.0, ""
+		for _, name := range names {
+			s := scores[name]
+			if len(s) == 0 {
+				continue
+			}
+			below, _ := slices.BinarySearch(s, p.Threshold) // scores < Threshold are classified attack
+			if apcer := float64(len(s)-below) / float64(len(s)); apcer > worst {
+				worst, species = apcer, name
+			}
+		}
+		if species != "" && worst <= target {
+			op.Threshold, op.APCER, op.BPCER, op.APCERSpecies = Of(p.Threshold), Of(worst), Of(p.BPCER), species
 			break
 		}
 	}

@@ -42,11 +42,14 @@
 //     sign once; the EER is read off the straight segment between the two curve points that
 //     bracket the sign change, and the EER threshold is interpolated linearly in score along the
 //     same segment. When a curve point has APCER = BPCER exactly, that point is the EER.
-//   - BPCER@APCER=x is the lowest BPCER among curve points with (pooled) APCER ≤ x. Its threshold,
-//     a score of the evaluated set, is the recommended threshold for target APCER x: evaluating
-//     at it reproduces exactly that pooled APCER and BPCER on this set. "BPCER20" is
-//     BPCER@APCER=5%.
+//   - BPCER@APCER=x is the lowest BPCER among curve points with (pooled) APCER ≤ x; evaluating
+//     at its threshold, a score of the evaluated set, reproduces exactly that pooled APCER and
+//     BPCER on this set. "BPCER20" is BPCER@APCER=5%; docs/REFERENCE.md tabulates it pooled.
 //   - APCER@BPCER=x is the lowest APCER among curve points with BPCER ≤ x.
+//   - BPCER@worst APCER=x is the lowest BPCER among curve points where every species' APCER is
+//     at most x. Its threshold is the recommended threshold for target APCER x
+//     ([Report.RecommendedThreshold]): there the worst-case APCER, the one reported as APCER and
+//     checked by a max_apcer gate, meets the target, which the pooled point does not promise.
 //
 // # Undefined values
 //

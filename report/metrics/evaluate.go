@@ -102,21 +102,26 @@ type Report struct {
 	AUC          Value `json:"auc"`
 	EER          Value `json:"eer"`
 	EERThreshold Value `json:"eer_threshold"`
-	// BPCERAtAPCER has one point per target; each point's threshold is the recommended
-	// threshold for that APCER target.
+	// BPCERAtAPCER has one point per target, for the pooled APCER.
 	BPCERAtAPCER []OperatingPoint `json:"bpcer_at_apcer"`
 	APCERAtBPCER []OperatingPoint `json:"apcer_at_bpcer"`
-	Curve        Curve            `json:"curve,omitempty"`
+	// BPCERAtWorstAPCER has one point per target, like BPCERAtAPCER, but for the worst-case
+	// APCER (the one APCER reports and a max_apcer gate checks): at its threshold no species'
+	// APCER is above the target. Its APCER is that worst case, of the species APCERSpecies names.
+	// These are the recommended thresholds (RecommendedThreshold).
+	BPCERAtWorstAPCER []OperatingPoint `json:"bpcer_at_worst_apcer"`
+	Curve             Curve            `json:"curve,omitempty"`
 
 	// Warnings say in words why metrics are undefined (no bona fide presentations, a species
 	// without scores, …).
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-// RecommendedThreshold returns the operating point for APCER target from BPCERAtAPCER, and false
-// when the report has no point for that target.
+// RecommendedThreshold returns the operating point for APCER target from BPCERAtWorstAPCER, and
+// false when the report has no point for that target: deciding at its threshold keeps every
+// species' APCER at or below target on this set, so a max_apcer gate at target holds.
 func (r Report) RecommendedThreshold(target float64) (OperatingPoint, bool) {
-	for _, op := range r.BPCERAtAPCER {
+	for _, op := range r.BPCERAtWorstAPCER {
 		if op.Target == target {
 			return op, true
 		}
@@ -228,9 +233,11 @@ func Evaluate(samples []Sample, threshold float64, opts Options) (Report, error)
 	r.EER, r.EERThreshold = curve.EER()
 	r.BPCERAtAPCER = make([]OperatingPoint, len(targets))
 	r.APCERAtBPCER = make([]OperatingPoint, len(targets))
+	r.BPCERAtWorstAPCER = make([]OperatingPoint, len(targets))
 	for k, t := range targets {
 		r.BPCERAtAPCER[k] = curve.AtAPCER(t)
 		r.APCERAtBPCER[k] = curve.AtBPCER(t)
+		r.BPCERAtWorstAPCER[k] = curve.atWorstAPCER(t, names, speciesScores)
 	}
 	if !opts.OmitCurve {
 		r.Curve = curve

@@ -109,8 +109,22 @@ func TestEvaluateHandComputed(t *testing.T) {
 			t.Errorf("%s = %v; want %v", tt.name, tt.got, tt.want)
 		}
 	}
-	if op, ok := r.RecommendedThreshold(0.2); !ok || !near(op.Threshold, 0.7) {
-		t.Errorf("RecommendedThreshold(0.2) = %+v, %v; want threshold 0.7", op, ok)
+	// Worst case: at 0.7 print's APCER is 1/3 (pooled 1/6 meets 20%); at 0.8 every species'
+	// is 0, BPCER 2/4. The recommended threshold is the worst-case one, so a max_apcer gate at
+	// the target holds there.
+	for k, target := range []float64{0.01, 0.2} {
+		op := r.BPCERAtWorstAPCER[k]
+		if op.Target != target || !near(op.Threshold, 0.8) || !near(op.APCER, 0) || !near(op.BPCER, 0.5) || op.APCERSpecies != "print" {
+			t.Errorf("BPCERAtWorstAPCER[%d] = %+v; want threshold 0.8, APCER 0 (print), BPCER 0.5", k, op)
+		}
+	}
+	if op, ok := r.RecommendedThreshold(0.2); !ok || !near(op.Threshold, 0.8) {
+		t.Errorf("RecommendedThreshold(0.2) = %+v, %v; want threshold 0.8", op, ok)
+	}
+	worst := Options{Targets: []float64{0.34}}
+	if r, err := Evaluate(handSamples(), 0.55, worst); err != nil || !near(r.BPCERAtWorstAPCER[0].Threshold, 0.7) ||
+		!near(r.BPCERAtWorstAPCER[0].APCER, 1.0/3) || r.BPCERAtWorstAPCER[0].APCERSpecies != "print" {
+		t.Errorf("at target 0.34: %+v, %v; want threshold 0.7, APCER 1/3 of print", r.BPCERAtWorstAPCER, err)
 	}
 	if _, ok := r.RecommendedThreshold(0.3); ok {
 		t.Error("RecommendedThreshold(0.3) found a point that was not asked for")
