@@ -9,7 +9,7 @@ import (
 )
 
 // SelfTest runs every loaded model once on a generated image and checks what they answer: the
-// detector on the whole image (a gradient: it finds no face), then each anti-spoof net on the
+// detector on the whole image (a colour gradient), then each anti-spoof net on the
 // crops of a face-sized box at the image's centre, as if the detector had found a face there.
 // It returns that result (Face set, Verdict the synthetic face's) or an error naming the model
 // whose output is not a probability. A service waits for it before it reports ready, so a model
@@ -25,19 +25,19 @@ func (s *Scorer) SelfTest(ctx context.Context) (Result, error) {
 	}
 	res, err := s.Score(ctx, img)
 	if err != nil {
-		return res, fmt.Errorf("self-test: %w", err)
+		return res, err
 	}
 	st := s.states.get()
 	defer s.states.put(st)
 	face := Face{Box: Box{X: w / 4, Y: h / 4, W: w / 2, H: h / 2}}
 	face.DetectorBox = face.Box
 	if err := s.scoreFace(ctx, st, img, &face, &res.Timings); err != nil {
-		return res, fmt.Errorf("self-test: %w", err)
+		return res, err
 	}
 	for _, nr := range face.Nets {
 		sum := nr.Softmax[0] + nr.Softmax[1] + nr.Softmax[2]
 		if math.IsNaN(sum) || math.Abs(sum-1) > 1e-6 {
-			return res, fmt.Errorf("self-test: %s answered softmax %v (logits %v), not a probability", nr.Name, nr.Softmax, nr.Logits)
+			return res, fmt.Errorf("%s answered softmax %v (logits %v), not a probability", nr.Name, nr.Softmax, nr.Logits)
 		}
 	}
 	res.Face, res.Verdict = &face, face.Verdict

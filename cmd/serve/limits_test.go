@@ -129,7 +129,7 @@ func TestWarmupFailure(t *testing.T) {
 // warm-up prefers SelfTest, which runs every model, to scoring an image without a face.
 func TestWarmupSelfTestFailure(t *testing.T) {
 	ts := startTestServer(t, func(_ *Config, f *fakeControl) {
-		f.selfTestErr = errors.New("self-test: MiniFASNetV2 answered softmax [NaN NaN NaN]")
+		f.selfTestErr = errors.New("MiniFASNetV2 answered softmax [NaN NaN NaN]")
 	})
 	err := ts.Warmup(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "MiniFASNetV2 answered softmax") {
