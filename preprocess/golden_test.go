@@ -5,7 +5,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/spoofsense/spoofsense/models/fixtures"
@@ -96,14 +95,7 @@ func TestGoldenBoxes(t *testing.T) {
 		if r["faces"] == "0" {
 			continue // no box
 		}
-		var b [4]int
-		for i, c := range []string{"x", "y", "w", "h"} {
-			v, err := strconv.Atoi(r[c])
-			if err != nil {
-				t.Fatalf("dev_opencv_mappedbox.csv %s: column %s: %v", r["file"], c, err)
-			}
-			b[i] = v
-		}
+		b := fixtures.CSVBox(t, r)
 		mappedCSV[r["file"]] = Box{b[0], b[1], b[2], b[3]}
 	}
 	for _, g := range loadGolden(t) {

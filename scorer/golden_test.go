@@ -146,7 +146,7 @@ func TestGoldenPipeline(t *testing.T) {
 				if !boxNear(res.Face.Box, wantBox, 2) {
 					t.Errorf("%s box %+v, want %v ± 2 px (pipeline.json)", mode, res.Face.Box, wantBox)
 				}
-				if csvBox := rowBox(t, row); !boxNear(res.Face.Box, csvBox, 0) {
+				if csvBox := fixtures.CSVBox(t, row.columns); !boxNear(res.Face.Box, csvBox, 0) {
 					t.Errorf("%s box %+v, want %v (dev CSV)", mode, res.Face.Box, csvBox)
 				}
 				want := (g.Models["v2"][key].Softmax[1] + g.Models["v1se"][key].Softmax[1]) / 2
@@ -168,18 +168,4 @@ func TestGoldenPipeline(t *testing.T) {
 			})
 		}
 	}
-}
-
-// rowBox is the x, y, w, h columns of a dev CSV row.
-func rowBox(t *testing.T, r devRow) [4]int {
-	t.Helper()
-	var b [4]int
-	for i, c := range []string{"x", "y", "w", "h"} {
-		v, err := strconv.Atoi(r.columns[c])
-		if err != nil {
-			t.Fatalf("%s: column %s: %v", r.file, c, err)
-		}
-		b[i] = v
-	}
-	return b
 }
