@@ -33,9 +33,16 @@ const (
 // as REFERENCE §1.3 does: x = int(x1·W), y = int(y1·H), w = int(x2·W − x1·W),
 // h = int(y2·H − y1·H), computed in floating point and truncated toward zero.
 func RawBox(x1, y1, x2, y2 float32, width, height int) Box {
+	x, y, w, h := pixelBox(x1, y1, x2, y2, width, height)
+	return Box{X: int(x), Y: int(y), W: int(w), H: int(h)}
+}
+
+// pixelBox is a normalised detector box in unrounded pixels of a W×H image: corner (x1·W, y1·H),
+// width x2·W − x1·W and height y2·H − y1·H, computed in float64.
+func pixelBox(x1, y1, x2, y2 float32, width, height int) (x, y, w, h float64) {
 	fx1, fx2 := float64(x1)*float64(width), float64(x2)*float64(width)
 	fy1, fy2 := float64(y1)*float64(height), float64(y2)*float64(height)
-	return Box{X: int(fx1), Y: int(fy1), W: int(fx2 - fx1), H: int(fy2 - fy1)}
+	return fx1, fy1, fx2 - fx1, fy2 - fy1
 }
 
 // MapBox maps a normalised detector box (x1, y1, x2, y2 in 0..1) of a W×H image to the training
@@ -46,12 +53,10 @@ func RawBox(x1, y1, x2, y2 float32, width, height int) Box {
 // does on all 1,833 dev photos; its boxes lie within 1 px of golden/pipeline/pipeline.json's, which
 // mapped the truncated box.
 func MapBox(x1, y1, x2, y2 float32, width, height int) Box {
-	fx1, fx2 := float64(x1)*float64(width), float64(x2)*float64(width)
-	fy1, fy2 := float64(y1)*float64(height), float64(y2)*float64(height)
-	w, h := fx2-fx1, fy2-fy1
+	x, y, w, h := pixelBox(x1, y1, x2, y2, width, height)
 	nw, nh := w*MapWidthFactor, h*MapHeightFactor
-	cx := fx1 + w/2 + MapShiftX*w
-	cy := fy1 + h/2 + MapShiftY*h
+	cx := x + w/2 + MapShiftX*w
+	cy := y + h/2 + MapShiftY*h
 	return Box{X: int(cx - nw/2), Y: int(cy - nh/2), W: int(nw), H: int(nh)}
 }
 
