@@ -9,7 +9,13 @@ import (
 )
 
 func benchModel(b *testing.B, file, golden string) {
-	m := loadModel(b, file)
+	batch := 0
+	for _, gs := range goldenSets {
+		if gs.model == file {
+			batch = gs.batch
+		}
+	}
+	m := loadModelWith(b, file, LoadOptions{Batch: batch}, planOptions{})
 	in := fixtures.ReadFloat32(b, "golden", "ort", golden, "input.f32")
 	s := m.NewSession()
 	ctx := context.Background()
@@ -28,13 +34,16 @@ func benchModel(b *testing.B, file, golden string) {
 func BenchmarkMiniFASNetV2(b *testing.B)   { benchModel(b, "MiniFASNetV2.onnx", "MiniFASNetV2") }
 func BenchmarkMiniFASNetV1SE(b *testing.B) { benchModel(b, "MiniFASNetV1SE.onnx", "MiniFASNetV1SE") }
 func BenchmarkUltraFace(b *testing.B)      { benchModel(b, "version-RFB-320.onnx", "UltraFace-RFB-320") }
+func BenchmarkMiniFASNetV2SE128(b *testing.B) {
+	benchModel(b, "MiniFASNetV2SE-128.onnx", "MiniFASNetV2SE-128")
+}
 
 // TestSteadyStateAllocs checks that a reused session runs the shipped models without
 // allocating, through both Run and RunFloat32.
 func TestSteadyStateAllocs(t *testing.T) {
 	for _, gs := range goldenSets {
 		for _, lay := range layouts {
-			t.Run(gs.dir+"/"+lay.name, func(t *testing.T) { testSteadyStateAllocs(t, gs.dir, gs.model, lay.mode) })
+			t.Run(gs.dir+"/"+lay.name, func(t *testing.T) { testSteadyStateAllocs(t, gs.dir, gs.model, gs.batch, lay.mode) })
 		}
 	}
 }
@@ -42,8 +51,8 @@ func TestSteadyStateAllocs(t *testing.T) {
 // allocRuns is how many counted runs TestSteadyStateAllocs averages over.
 const allocRuns = 5
 
-func testSteadyStateAllocs(t *testing.T, dir, model string, layout layoutMode) {
-	m := loadModelWith(t, model, LoadOptions{}, planOptions{layout: layout})
+func testSteadyStateAllocs(t *testing.T, dir, model string, batch int, layout layoutMode) {
+	m := loadModelWith(t, model, LoadOptions{Batch: batch}, planOptions{layout: layout})
 	in := fixtures.ReadFloat32(t, "golden", "ort", dir, "input.f32")
 	s := m.NewSession()
 	ctx := context.Background()

@@ -27,10 +27,16 @@ type goldenMeta struct {
 }
 
 // goldenSets maps golden directories to the model files they were made from.
-var goldenSets = []struct{ dir, model string }{
-	{"MiniFASNetV2", "MiniFASNetV2.onnx"},
-	{"MiniFASNetV1SE", "MiniFASNetV1SE.onnx"},
-	{"UltraFace-RFB-320", "version-RFB-320.onnx"},
+// batch is the LoadOptions.Batch the scorer plans the model with (0: as declared; the third net
+// declares a dynamic batch).
+var goldenSets = []struct {
+	dir, model string
+	batch      int
+}{
+	{"MiniFASNetV2", "MiniFASNetV2.onnx", 0},
+	{"MiniFASNetV1SE", "MiniFASNetV1SE.onnx", 0},
+	{"UltraFace-RFB-320", "version-RFB-320.onnx", 0},
+	{"MiniFASNetV2SE-128", "MiniFASNetV2SE-128.onnx", 1},
 }
 
 func loadModel(tb testing.TB, file string) *Model {
@@ -88,13 +94,13 @@ func compareFloats(got, want []float32) error {
 func TestGoldenORT(t *testing.T) {
 	for _, gs := range goldenSets {
 		for _, lay := range layouts {
-			t.Run(gs.dir+"/"+lay.name, func(t *testing.T) { testGoldenORT(t, gs.dir, gs.model, lay.mode) })
+			t.Run(gs.dir+"/"+lay.name, func(t *testing.T) { testGoldenORT(t, gs.dir, gs.model, gs.batch, lay.mode) })
 		}
 	}
 }
 
 // testGoldenORT runs one model on its onnxruntime golden input with the given layout.
-func testGoldenORT(t *testing.T, dir, model string, layout layoutMode) {
+func testGoldenORT(t *testing.T, dir, model string, batch int, layout layoutMode) {
 	raw, err := os.ReadFile(fixtures.Path(t, "golden", "ort", dir, "meta.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +109,7 @@ func testGoldenORT(t *testing.T, dir, model string, layout layoutMode) {
 	if err := json.Unmarshal(raw, &meta); err != nil {
 		t.Fatal(err)
 	}
-	m := loadModelWith(t, model, LoadOptions{}, planOptions{layout: layout})
+	m := loadModelWith(t, model, LoadOptions{Batch: batch}, planOptions{layout: layout})
 	if !m.Static() {
 		t.Fatalf("%s was not planned statically", model)
 	}

@@ -19,7 +19,7 @@ import (
 func BenchmarkLayers(b *testing.B) {
 	for _, gs := range goldenSets {
 		b.Run(gs.dir, func(b *testing.B) {
-			m := loadModel(b, gs.model)
+			m := loadModelWith(b, gs.model, LoadOptions{Batch: gs.batch}, planOptions{})
 			in := fixtures.ReadFloat32(b, "golden", "ort", gs.dir, "input.f32")
 			s := m.NewSession()
 			if _, err := s.RunFloat32(context.Background(), in); err != nil {
