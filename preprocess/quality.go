@@ -59,21 +59,6 @@ func LaplacianVariance(img *Image, box Box) float64 {
 	return max(0, sumSq/n-mean*mean)
 }
 
-// reflect101 maps an index one step outside 0..n−1 back inside as BORDER_REFLECT_101
-// (−1 → 1, n → n−2); images one pixel wide map everything to 0.
-func reflect101(i, n int) int {
-	if n == 1 {
-		return 0
-	}
-	if i < 0 {
-		return -i
-	}
-	if i >= n {
-		return 2*n - 2 - i
-	}
-	return i
-}
-
 // BorderDistance returns the smallest distance in pixels between the box and the image borders
 // (left, top, right, bottom); negative when the box reaches outside the image. REFERENCE §1.6
 // asks for at least 15 px.
