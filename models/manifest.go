@@ -17,6 +17,7 @@ const (
 	NameMiniFASNetV2   = "MiniFASNetV2"
 	NameMiniFASNetV1SE = "MiniFASNetV1SE"
 	NameUltraFace      = "UltraFace-RFB-320"
+	NameMiniFASNetV2SE = "MiniFASNetV2SE-128"
 )
 
 // Role says what a model does in the pipeline.
@@ -46,6 +47,27 @@ type Input struct {
 	Mean, Std     float32
 }
 
+// CropRule names how an anti-spoof net's face crop is cut from the image.
+type CropRule string
+
+// Crop rules.
+const (
+	// CropShifted is the MiniFASNets' rule: the box enlarged by CropScale (clamped so it fits),
+	// the window shifted inside the image, resized with OpenCV's INTER_LINEAR.
+	CropShifted CropRule = "shifted-window"
+	// CropSquareReflect is MiniFASNetV2SE-128's rule: a square of max(w, h)·CropScale around
+	// the box centre, filled by reflection outside the image, resized with INTER_AREA or
+	// INTER_LANCZOS4 and padded to the input size.
+	CropSquareReflect CropRule = "square-reflect"
+)
+
+// Output describes an anti-spoof net's output: Classes logits, of which LiveIndex is "live"
+// (the others are kinds of spoof).
+type Output struct {
+	Classes   int
+	LiveIndex int
+}
+
 // Model is one manifest entry: a file spoofsense ships, how to check it and what it expects.
 type Model struct {
 	Name   string // short name, e.g. "MiniFASNetV2"
@@ -59,16 +81,24 @@ type Model struct {
 	License      string
 	LicenseFiles []string
 	Input        Input
-	// CropScale is how far the face box is enlarged before cropping (anti-spoof nets only;
-	// zero for the detector, which sees the whole image).
+	// Crop is the rule the crop is cut by and CropScale how far the face box is enlarged
+	// (anti-spoof nets only; empty and zero for the detector, which sees the whole image).
+	Crop      CropRule
 	CropScale float64
+	Output    Output
+	// Training says what is known of the data the model was trained on.
+	Training string
 }
 
-// Manifest returns the shipped models: the detector first, then the anti-spoof nets. The slice
-// is the caller's own.
+// IsAntiSpoof reports whether the model is an anti-spoof net.
+func (m Model) IsAntiSpoof() bool { return m.Role == RoleAntiSpoof }
+
+// Manifest returns the shipped models: the detector first, then the anti-spoof nets in the
+// order the default ensemble lists them. The slice is the caller's own.
 func Manifest() []Model {
 	antispoofInput := Input{Name: "input", Width: 80, Height: 80, Color: BGR, Mean: 0, Std: 1}
 	antispoofLicences := []string{"LICENSE-MiniFASNet-onnx.txt", "LICENSE-Silent-Face-Anti-Spoofing.txt"}
+	const silentFaceTraining = "Minivision's Silent-Face-Anti-Spoofing data (not published; upstream does not document it)"
 	return []Model{
 		{
 			Name:         NameUltraFace,
@@ -80,6 +110,7 @@ func Manifest() []Model {
 			License:      "MIT",
 			LicenseFiles: []string{"LICENSE-UltraFace.txt"},
 			Input:        Input{Name: "input", Width: 320, Height: 240, Color: RGB, Mean: 127, Std: 128},
+			Training:     "WIDER FACE (face detection, not liveness)",
 		},
 		{
 			Name:         NameMiniFASNetV2,
@@ -91,7 +122,10 @@ func Manifest() []Model {
 			License:      "Apache-2.0",
 			LicenseFiles: antispoofLicences,
 			Input:        antispoofInput,
+			Crop:         CropShifted,
 			CropScale:    2.7,
+			Output:       Output{Classes: 3, LiveIndex: 1},
+			Training:     silentFaceTraining,
 		},
 		{
 			Name:         NameMiniFASNetV1SE,
@@ -103,9 +137,40 @@ func Manifest() []Model {
 			License:      "Apache-2.0",
 			LicenseFiles: antispoofLicences,
 			Input:        antispoofInput,
+			Crop:         CropShifted,
 			CropScale:    4.0,
+			Output:       Output{Classes: 3, LiveIndex: 1},
+			Training:     silentFaceTraining,
+		},
+		{
+			Name:         NameMiniFASNetV2SE,
+			File:         "MiniFASNetV2SE-128.onnx",
+			Role:         RoleAntiSpoof,
+			SHA256:       "af2381b88f38769222ed93379e12444e2a50814575de1c46170de570c55a42b6",
+			Size:         1912594,
+			URL:          "https://raw.githubusercontent.com/johnraivenolazo/face-antispoof-onnx/2b9830bb0eccafddcf0abcedf5c6ad506f0a1142/models/best/98.20/best_model.onnx",
+			License:      "Apache-2.0",
+			LicenseFiles: []string{"LICENSE-face-antispoof-onnx.txt"},
+			Input:        Input{Name: "input", Width: 128, Height: 128, Color: RGB, Mean: 0, Std: 255},
+			Crop:         CropSquareReflect,
+			CropScale:    1.5,
+			Output:       Output{Classes: 2, LiveIndex: 0},
+			Training: "CelebA-Spoof, whose authors licence it for non-commercial research only " +
+				"(the weights are Apache-2.0); leave this net out with --nets MiniFASNetV2,MiniFASNetV1SE",
 		},
 	}
+}
+
+// AntiSpoofNames returns the names of the shipped anti-spoof nets in manifest order: the
+// default ensemble.
+func AntiSpoofNames() []string {
+	var names []string
+	for _, m := range Manifest() {
+		if m.IsAntiSpoof() {
+			names = append(names, m.Name)
+		}
+	}
+	return names
 }
 
 // Lookup finds a shipped model by its short name or its file name, ignoring case.

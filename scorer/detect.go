@@ -2,6 +2,7 @@ package scorer
 
 import (
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -76,18 +77,38 @@ func iou(a, b Detection) float32 {
 	return inter / u
 }
 
-// softmax3 is the numerically stable softmax of three logits.
-func softmax3(l [3]float64) [3]float64 {
-	m := math.Max(l[0], math.Max(l[1], l[2]))
-	e0, e1, e2 := math.Exp(l[0]-m), math.Exp(l[1]-m), math.Exp(l[2]-m)
-	s := e0 + e1 + e2
-	return [3]float64{e0 / s, e1 / s, e2 / s}
+// softmax is the numerically stable softmax of a net's logits.
+func softmax(l []float64) []float64 {
+	m := slices.Max(l)
+	out := make([]float64, len(l))
+	var sum float64
+	for i, v := range l {
+		out[i] = math.Exp(v - m)
+		sum += out[i]
+	}
+	for i := range out {
+		out[i] /= sum
+	}
+	return out
 }
 
-// liveMargin is the unbounded liveness score of one net: logit[1] − logsumexp(logit[0], logit[2]),
-// which equals log(p_live / (1 − p_live)) and so orders images as softmax[1] does without
-// saturating at 0 or 1.
-func liveMargin(l [3]float64) float64 {
-	m := math.Max(l[0], l[2])
-	return l[1] - (m + math.Log(math.Exp(l[0]-m)+math.Exp(l[2]-m)))
+// liveMargin is the unbounded liveness score of one net's logits with class live as "live":
+// logit[live] − logsumexp(the other logits), which equals log(p_live / (1 − p_live)) and so
+// orders images as the live probability does without saturating at 0 or 1. For a two-class
+// net it is logit[live] − logit[spoof]; for the three-class MiniFASNets
+// logit[1] − logsumexp(logit[0], logit[2]).
+func liveMargin(l []float64, live int) float64 {
+	m := math.Inf(-1)
+	for i, v := range l {
+		if i != live {
+			m = math.Max(m, v)
+		}
+	}
+	var sum float64
+	for i, v := range l {
+		if i != live {
+			sum += math.Exp(v - m)
+		}
+	}
+	return l[live] - (m + math.Log(sum))
 }

@@ -56,18 +56,18 @@ func TestSelectDetections(t *testing.T) {
 }
 
 func TestSoftmaxAndLiveMargin(t *testing.T) {
-	tests := [][3]float64{
+	tests := [][]float64{
 		{-5.590154647827148, 7.772930145263672, -2.188068389892578},
 		{0, 0, 0},
 		{1000, -1000, 3},
 		{-0.7874634265899658, -1.9032236337661743, 2.691680669784546},
 	}
 	for _, l := range tests {
-		p := softmax3(l)
+		p := softmax(l)
 		if s := p[0] + p[1] + p[2]; math.Abs(s-1) > 1e-12 {
 			t.Errorf("softmax%v sums to %v", l, s)
 		}
-		m := liveMargin(l)
+		m := liveMargin(l, 1)
 		if p[1] > 1e-300 && p[1] < 1-1e-12 {
 			want := math.Log(p[1] / (1 - p[1]))
 			if math.Abs(m-want) > 1e-9*math.Max(1, math.Abs(want)) {
@@ -79,7 +79,15 @@ func TestSoftmaxAndLiveMargin(t *testing.T) {
 		}
 	}
 	// The golden T1 raw V2 logits give softmax[1] 0.9999512434005737 (pipeline.json).
-	if p := softmax3(tests[0]); math.Abs(p[1]-0.9999512434005737) > 1e-6 {
+	if p := softmax(tests[0]); math.Abs(p[1]-0.9999512434005737) > 1e-6 {
 		t.Errorf("softmax[1] = %v", p[1])
+	}
+	// A two-class net (MiniFASNetV2SE-128, index 0 = live): the margin is logit[0] − logit[1],
+	// the log-odds of its softmax[0].
+	for _, l := range [][]float64{{0.354198157787323, -0.35299769043922424}, {-9, 4}, {0, 0}} {
+		p := softmax(l)
+		if m, want := liveMargin(l, 0), l[0]-l[1]; math.Abs(m-want) > 1e-12 || math.Abs(m-math.Log(p[0]/p[1])) > 1e-9 {
+			t.Errorf("liveMargin(%v, 0) = %v, want %v", l, m, want)
+		}
 	}
 }

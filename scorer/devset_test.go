@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
 
+	"github.com/spoofsense/spoofsense/models"
 	"github.com/spoofsense/spoofsense/models/fixtures"
 )
 
@@ -45,9 +47,10 @@ func TestDevSetAgreement(t *testing.T) {
 		file string
 		opts Options
 	}{
-		{"dev_opencv_rawbox.csv", Options{Box: BoxRaw, Crops: CropsSingle}},
-		{"dev_opencv_multicrop.csv", Options{Box: BoxRaw, Crops: CropsMulti}},
-		{"dev_opencv_mappedbox.csv", Options{Box: BoxMapped, Crops: CropsSingle}},
+		{"dev_opencv_rawbox.csv", Options{Box: BoxRaw, Crops: CropsSingle, Nets: twoNets}},
+		{"dev_opencv_multicrop.csv", Options{Box: BoxRaw, Crops: CropsMulti, Nets: twoNets}},
+		{"dev_opencv_mappedbox.csv", Options{Box: BoxMapped, Crops: CropsSingle, Nets: twoNets}},
+		{"dev_opencv_3net.csv", Options{}},
 	}
 	var cache scorerCache
 	for caseIdx, tc := range cases {
@@ -104,6 +107,7 @@ func TestDevSetAgreement(t *testing.T) {
 			close(idx)
 			wg.Wait()
 			agree, faceMis := 0, 0
+			worst, worstFile := 0.0, ""
 			for i := first; i < len(rows); i += stride {
 				if results[i].agree {
 					agree++
@@ -111,7 +115,11 @@ func TestDevSetAgreement(t *testing.T) {
 				if results[i].faceMismatch {
 					faceMis++
 				}
+				if d := math.Abs(results[i].got - rows[i].probReal); rows[i].faces > 0 && !results[i].faceMismatch && d > worst {
+					worst, worstFile = d, rows[i].file
+				}
 			}
+			t.Logf("%s: largest prob_real difference %.2g (%s)", tc.file, worst, worstFile)
 			share := float64(agree) / float64(n)
 			t.Logf("%s: %d of %d images within 0.05 (%.1f%%), %d face/no-face disagreements", tc.file, agree, n, 100*share, faceMis)
 			if share < 0.95 {
@@ -130,8 +138,7 @@ func TestMultiCropSamples(t *testing.T) {
 		rows[r.file] = r
 	}
 	var cache scorerCache
-	s := cache.get(t, Options{})
-	if got := s.Options().Crops; got != CropsMulti {
+	if got := cache.get(t, Options{}).Options().Crops; got != CropsMulti {
 		t.Fatalf("default crop policy %q, want %q", got, CropsMulti)
 	}
 	for _, file := range []string{"live/image_T1.jpg", "spoof/image_F1.jpg", "spoof/image_F2.jpg"} {
@@ -140,7 +147,7 @@ func TestMultiCropSamples(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s not in dev_opencv_multicrop.csv", file)
 			}
-			res := scoreFile(t, s, filepath.Join(fixtures.Path(t, "data", "dev"), file))
+			res := scoreFile(t, cache.get(t, Options{Nets: twoNets}), filepath.Join(fixtures.Path(t, "data", "dev"), file))
 			if res.CropPolicy != string(CropsMulti) || res.Face == nil {
 				t.Fatalf("crop policy %q, face %v: want a multi-crop result with a face", res.CropPolicy, res.Face)
 			}
@@ -187,7 +194,7 @@ func TestSingleCropResult(t *testing.T) {
 		if nr.Crops != nil {
 			t.Errorf("%s: %d crops listed, want none", nr.Name, len(nr.Crops))
 		}
-		if p := softmax3(nr.Logits); math.Abs(p[1]-nr.Softmax[1]) > 1e-12 {
+		if p := softmax(nr.Logits); math.Abs(p[nr.LiveIndex]-nr.PLive) > 1e-12 {
 			t.Errorf("%s: softmax %v is not that of its logits (%v)", nr.Name, nr.Softmax, p)
 		}
 	}
@@ -201,5 +208,53 @@ func TestDevSampleVerdicts(t *testing.T) {
 		if got := scoreFile(t, s, devImage(t, name)).Verdict; got != want {
 			t.Errorf("%s: verdict %s, want %s", name, got, want)
 		}
+	}
+}
+
+// TestThreeNetSamples checks REFERENCE §1.8 on the three sample images: the default ensemble
+// runs the three nets, the third net's live probability at each expansion (1.5, 1.35, 1.2) is
+// within 0.02 of dev_opencv_3net.csv, and prob_real, the mean of the three nets' p_live, too.
+func TestThreeNetSamples(t *testing.T) {
+	rows := map[string]devRow{}
+	for _, r := range readDevCSV(t, "dev_opencv_3net.csv") {
+		rows[r.file] = r
+	}
+	var cache scorerCache
+	s := cache.get(t, Options{})
+	if got := s.Nets(); !slices.Equal(got, models.AntiSpoofNames()) || len(got) != 3 {
+		t.Fatalf("default nets %v, want the three of the manifest", got)
+	}
+	for _, file := range []string{"live/image_T1.jpg", "spoof/image_F1.jpg", "spoof/image_F2.jpg"} {
+		t.Run(file, func(t *testing.T) {
+			want := rows[file]
+			res := scoreFile(t, s, filepath.Join(fixtures.Path(t, "data", "dev"), file))
+			if res.Face == nil || len(res.Face.Nets) != 3 {
+				t.Fatalf("face %+v: want three nets", res.Face)
+			}
+			third := res.Face.Nets[2]
+			if third.Name != models.NameMiniFASNetV2SE || third.CropRule != string(models.CropSquareReflect) || third.LiveIndex != 0 {
+				t.Fatalf("third net %s rule %s live index %d", third.Name, third.CropRule, third.LiveIndex)
+			}
+			var mean, sum float64
+			for k, e := range []string{"1.50", "1.35", "1.20"} {
+				w, err := strconv.ParseFloat(want.columns["fx_p_live_e"+e], 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := third.Crops[k].PLive; math.Abs(got-w) > 0.02 {
+					t.Errorf("expansion %s: p_live %.4f, want %.4f ± 0.02", e, got, w)
+				}
+				mean += third.Crops[k].PLive / 3
+			}
+			for _, nr := range res.Face.Nets {
+				sum += nr.PLive
+			}
+			if math.Abs(third.PLive-mean) > 1e-12 || math.Abs(res.ProbReal-sum/3) > 1e-12 {
+				t.Errorf("p_live %v (crops' mean %v), prob_real %v (nets' mean %v)", third.PLive, mean, res.ProbReal, sum/3)
+			}
+			if math.Abs(res.ProbReal-want.probReal) > 0.02 {
+				t.Errorf("prob_real %.4f, want %.4f ± 0.02", res.ProbReal, want.probReal)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package scorer
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/spoofsense/spoofsense/models"
 	"github.com/spoofsense/spoofsense/models/fixtures"
 )
 
@@ -46,6 +48,10 @@ func loadGolden(t *testing.T) []goldenImage {
 	return g
 }
 
+// twoNets is the ensemble of REFERENCE §1.5–1.7, which pipeline.json and the dev CSVs but
+// dev_opencv_3net.csv were made with.
+var twoNets = []string{models.NameMiniFASNetV2, models.NameMiniFASNetV1SE}
+
 // devImage finds a sample image of the dev set by file name (live/ or spoof/).
 func devImage(t *testing.T, name string) string {
 	t.Helper()
@@ -60,10 +66,12 @@ func devImage(t *testing.T, name string) string {
 	return ""
 }
 
-// scorers are loaded once per test binary; loading verifies and plans three models.
+// scorerCache loads the models once per cache (loading verifies and plans four models) and
+// hands out Scorers for other options through WithOptions, which shares them.
 type scorerCache struct {
-	mu sync.Mutex
-	m  map[Options]*Scorer
+	mu   sync.Mutex
+	base *Scorer
+	m    map[string]*Scorer
 }
 
 func (c *scorerCache) get(t *testing.T, opts Options) *Scorer {
@@ -71,17 +79,22 @@ func (c *scorerCache) get(t *testing.T, opts Options) *Scorer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	opts.ModelsDir = fixtures.Path(t, "models")
-	if s, ok := c.m[opts]; ok {
+	key := fmt.Sprintf("%+v", opts)
+	if s, ok := c.m[key]; ok {
 		return s
 	}
-	s, err := New(context.Background(), opts)
+	if c.base == nil {
+		base, err := New(context.Background(), Options{ModelsDir: opts.ModelsDir})
+		if err != nil {
+			t.Fatalf("scorer.New: %v", err)
+		}
+		c.base, c.m = base, map[string]*Scorer{}
+	}
+	s, err := c.base.WithOptions(opts)
 	if err != nil {
-		t.Fatalf("scorer.New: %v", err)
+		t.Fatalf("WithOptions(%+v): %v", opts, err)
 	}
-	if c.m == nil {
-		c.m = map[Options]*Scorer{}
-	}
-	c.m[opts] = s
+	c.m[key] = s
 	return s
 }
 
@@ -128,7 +141,7 @@ func TestGoldenPipeline(t *testing.T) {
 				if !ok {
 					t.Fatalf("%s is not in the %s dev CSV", g.File, mode)
 				}
-				s := cache.get(t, Options{Box: mode, Crops: CropsSingle}) // pipeline.json is §1.5
+				s := cache.get(t, Options{Box: mode, Crops: CropsSingle, Nets: twoNets}) // pipeline.json is §1.5
 				res := scoreFile(t, s, devImage(t, g.File))
 				if res.Image.Width != g.Width || res.Image.Height != g.Height {
 					t.Fatalf("image %d×%d, want %d×%d (EXIF orientation applied)", res.Image.Width, res.Image.Height, g.Width, g.Height)

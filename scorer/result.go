@@ -1,6 +1,7 @@
-// Package scorer turns one image into a liveness result: it loads the face detector and the two
-// anti-spoof nets once (verified, through package models and scorer/engine), finds the face, crops
-// it as the nets were trained, runs them and builds a Result. A Scorer is safe for concurrent use.
+// Package scorer turns one image into a liveness result: it loads the face detector and the
+// anti-spoof nets the manifest lists (three by default; Options.Nets picks a subset) once,
+// verified, through package models and scorer/engine; finds the face, crops it as each net was
+// trained, runs them and builds a Result. A Scorer is safe for concurrent use.
 package scorer
 
 import "encoding/json"
@@ -33,10 +34,13 @@ type Result struct {
 	Error  string `json:"error,omitempty"`
 
 	Verdict Verdict `json:"verdict,omitempty"`
-	// ProbReal is the probability that the face is live: the mean over the nets of softmax[1].
+	// ProbReal is the probability that the face is live: the mean over the nets of each net's
+	// live probability (NetResult.PLive).
 	ProbReal float64 `json:"prob_real"`
 	// Score is an unbounded liveness score that orders images as ProbReal does without
-	// saturating: the mean over nets of logit[1] − logsumexp(logit[0], logit[2]).
+	// saturating: the mean over nets (and their crops) of logit[live] − logsumexp(the other
+	// logits), which is logit[1] − logsumexp(logit[0], logit[2]) for the three-class
+	// MiniFASNets and logit[0] − logit[1] for the two-class MiniFASNetV2SE-128.
 	Score float64 `json:"score"`
 	// Threshold is the decision threshold used: live when ProbReal ≥ Threshold.
 	Threshold float64 `json:"threshold"`
@@ -52,6 +56,8 @@ type Result struct {
 	CropPolicy string `json:"crop_policy,omitempty"`
 	// BoxMode names the box geometry: "raw" UltraFace box or "mapped" to the training geometry.
 	BoxMode string `json:"box_mode,omitempty"`
+	// NetSet names the anti-spoof nets that scored the image, in manifest order.
+	NetSet []string `json:"net_set,omitempty"`
 
 	Quality []QualityCheck `json:"quality,omitempty"`
 	Image   ImageInfo      `json:"image"`
@@ -84,23 +90,32 @@ type Face struct {
 // NetResult is what one anti-spoof net said about one face.
 type NetResult struct {
 	Name string `json:"name"`
-	// CropScale is the scale the net was trained with (2.7 or 4.0); EffectiveScale is the one
-	// used after clamping to the image (REFERENCE §1.4 step 1).
+	// CropRule names how the net's crops are cut: "shifted-window" (the MiniFASNets) or
+	// "square-reflect" (MiniFASNetV2SE-128); see models.CropRule.
+	CropRule string `json:"crop_rule"`
+	// CropScale is how far the net's crop enlarges the box as trained (2.7 and 4.0 for the
+	// MiniFASNets, 1.5 for MiniFASNetV2SE-128); EffectiveScale is the one used, after
+	// clamping to the image for the shifted-window rule (the square rule is never clamped).
 	CropScale      float64 `json:"crop_scale"`
 	EffectiveScale float64 `json:"effective_scale"`
-	// Softmax is the mean over crops of the softmax of the logits (index 1 = live).
-	Softmax [3]float64 `json:"softmax"`
+	// PLive is the net's live probability: the mean over its crops of softmax[LiveIndex].
+	PLive     float64 `json:"p_live"`
+	LiveIndex int     `json:"live_index"`
+	// Softmax is the mean over crops of the softmax of the logits: three classes for the
+	// MiniFASNets (index 1 = live), two for MiniFASNetV2SE-128 (index 0 = live).
+	Softmax []float64 `json:"softmax"`
 	// Logits are the raw outputs for the first (full-scale) crop.
-	Logits [3]float64  `json:"logits"`
+	Logits []float64   `json:"logits"`
 	Crops  []CropScore `json:"crops,omitempty"`
 }
 
 // CropScore is the net's output on one crop.
 type CropScore struct {
 	// ScaleFactor multiplies the effective scale (1.0, 0.9, 0.8 in the multi-crop policy).
-	ScaleFactor float64    `json:"scale_factor"`
-	Logits      [3]float64 `json:"logits"`
-	Softmax     [3]float64 `json:"softmax"`
+	ScaleFactor float64   `json:"scale_factor"`
+	Logits      []float64 `json:"logits"`
+	Softmax     []float64 `json:"softmax"`
+	PLive       float64   `json:"p_live"`
 }
 
 // QualityCheck is one of the image requirements of REFERENCE §1.6, measured.

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,6 +71,45 @@ type Options struct {
 	Limits preprocess.Limits
 	// Quality holds the limits of the §1.6 checks (zero value: DefaultQualityLimits).
 	Quality *QualityLimits
+	// Nets names the anti-spoof nets to run (nil or empty: every net of the manifest, which is
+	// the default ensemble of three). ParseNets reads a --nets value; Validate puts the names
+	// in manifest order.
+	Nets []string
+}
+
+// ParseNets reads a net set as users write it: "all" (or empty) for the default ensemble, or
+// a comma-separated list of net names such as "MiniFASNetV2,MiniFASNetV1SE" (case ignored).
+// It returns the names in manifest order, or nil for the default.
+func ParseNets(v string) ([]string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || strings.EqualFold(v, "all") {
+		return nil, nil
+	}
+	return canonicalNets(strings.Split(v, ","))
+}
+
+// canonicalNets checks net names and returns them as the manifest spells and orders them.
+func canonicalNets(names []string) ([]string, error) {
+	known := models.AntiSpoofNames()
+	seen := map[string]bool{}
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		m, ok := models.Lookup(n)
+		if n == "" || !ok || !m.IsAntiSpoof() {
+			return nil, fmt.Errorf("nets %q: unknown net %q (known: all, %s)", strings.Join(names, ","), n, strings.Join(known, ", "))
+		}
+		if seen[m.Name] {
+			return nil, fmt.Errorf("nets %q: %s is listed twice", strings.Join(names, ","), m.Name)
+		}
+		seen[m.Name] = true
+	}
+	var out []string
+	for _, n := range known {
+		if seen[n] {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 // Validate reports the first invalid option, naming it.
@@ -90,6 +132,11 @@ func (o Options) Validate() error {
 	default:
 		return fmt.Errorf("box %q: must be raw or mapped", o.Box)
 	}
+	if len(o.Nets) > 0 {
+		if _, err := canonicalNets(o.Nets); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -110,6 +157,11 @@ func (o Options) withDefaults() Options {
 		q := DefaultQualityLimits()
 		o.Quality = &q
 	}
+	if len(o.Nets) == 0 {
+		o.Nets = models.AntiSpoofNames()
+	} else {
+		o.Nets, _ = canonicalNets(o.Nets) // Validate has checked them
+	}
 	return o
 }
 
@@ -118,24 +170,31 @@ func (o Options) withDefaults() Options {
 type Scorer struct {
 	opts     Options
 	detector *engine.Model
-	nets     [2]antiSpoofNet
+	detInfo  models.Model
+	// loaded holds every anti-spoof net New loaded; nets the ones these options run (a subset,
+	// in manifest order). Run states keep one session per loaded net, by index in loaded.
+	loaded   []antiSpoofNet
+	nets     []int
 	versions []ModelVersion
 	states   statePool
 }
 
-// antiSpoofNet is one loaded MiniFASNet with its crop scale.
+// antiSpoofNet is one loaded anti-spoof net with the manifest facts that say how to feed it
+// and read it.
 type antiSpoofNet struct {
-	name  string
-	scale float64
+	info  models.Model
 	model *engine.Model
 }
 
-// runState is what one Score call needs besides the shared models: engine sessions and buffers.
+// runState is what one Score call needs besides the shared models: engine sessions (made when
+// a net first runs) and buffers.
 type runState struct {
 	detector *engine.Session
-	nets     [2]*engine.Session
+	nets     []*engine.Session
 	detIn    []float32
-	crop     []float32
+	crop     []float32 // shifted-window crops, 80×80
+	square   []float32 // square crops, 128×128
+	squareSc preprocess.SquareScratch
 	dets     []Detection
 }
 
@@ -149,33 +208,56 @@ func New(ctx context.Context, opts Options) (*Scorer, error) {
 	if err != nil {
 		return nil, err
 	}
-	load := func(name string) (*engine.Model, models.Model, error) {
+	load := func(name string, batch int) (*engine.Model, models.Model, error) {
 		data, m, err := store.Load(ctx, name)
 		if err != nil {
 			return nil, m, err
 		}
-		em, err := engine.Load(data, engine.LoadOptions{Name: m.File})
+		em, err := engine.Load(data, engine.LoadOptions{Name: m.File, Batch: batch})
 		if err != nil {
 			return nil, m, fmt.Errorf("load model: %w", err)
 		}
 		return em, m, nil
 	}
 	s := &Scorer{opts: opts}
-	var det models.Model
-	if s.detector, det, err = load(models.NameUltraFace); err != nil {
+	if s.detector, s.detInfo, err = load(models.NameUltraFace, 0); err != nil {
 		return nil, err
 	}
-	s.versions = append(s.versions, ModelVersion{Name: det.Name, SHA256: det.SHA256[:12]})
-	for i, name := range []string{models.NameMiniFASNetV2, models.NameMiniFASNetV1SE} {
-		em, m, err := load(name)
+	// Only the nets the options name are loaded (a user who must not use one never reads it).
+	// Anti-spoof nets are planned for batch 1: the third net declares a dynamic batch.
+	for _, name := range opts.Nets {
+		em, m, err := load(name, 1)
 		if err != nil {
 			return nil, err
 		}
-		s.nets[i] = antiSpoofNet{name: m.Name, scale: m.CropScale, model: em}
-		s.versions = append(s.versions, ModelVersion{Name: m.Name, SHA256: m.SHA256[:12]})
+		s.loaded = append(s.loaded, antiSpoofNet{info: m, model: em})
+	}
+	if err := s.selectNets(opts.Nets); err != nil {
+		return nil, err
 	}
 	s.initStates()
 	return s, nil
+}
+
+// selectNets points s.nets at the loaded nets named (in manifest order) and sets the model
+// versions a result reports.
+func (s *Scorer) selectNets(names []string) error {
+	s.nets = s.nets[:0]
+	s.versions = []ModelVersion{{Name: s.detInfo.Name, SHA256: s.detInfo.SHA256[:12]}}
+	for _, name := range names {
+		i := slices.IndexFunc(s.loaded, func(n antiSpoofNet) bool { return n.info.Name == name })
+		if i < 0 {
+			var have []string
+			for _, n := range s.loaded {
+				have = append(have, n.info.Name)
+			}
+			return fmt.Errorf("nets: %s is not loaded by this scorer (it runs %s)", name, strings.Join(have, ", "))
+		}
+		s.nets = append(s.nets, i)
+		m := s.loaded[i].info
+		s.versions = append(s.versions, ModelVersion{Name: m.Name, SHA256: m.SHA256[:12]})
+	}
+	return nil
 }
 
 // initStates sets up the pool of per-call run state over the loaded models.
@@ -183,11 +265,18 @@ func (s *Scorer) initStates() {
 	s.states.new = func() *runState {
 		return &runState{
 			detector: s.detector.NewSession(),
-			nets:     [2]*engine.Session{s.nets[0].model.NewSession(), s.nets[1].model.NewSession()},
+			nets:     make([]*engine.Session, len(s.loaded)),
 			detIn:    make([]float32, preprocess.DetectorInputLen),
-			crop:     make([]float32, preprocess.CropLen),
 		}
 	}
+}
+
+// session returns the run state's session of loaded net i, making it on first use.
+func (st *runState) session(s *Scorer, i int) *engine.Session {
+	if st.nets[i] == nil {
+		st.nets[i] = s.loaded[i].model.NewSession()
+	}
+	return st.nets[i]
 }
 
 // statePool keeps the run states of finished calls for the next ones. Unlike a sync.Pool it
@@ -220,17 +309,29 @@ func (p *statePool) put(st *runState) {
 }
 
 // WithOptions returns a Scorer that shares s's loaded models (they are immutable) but decides
-// with other options, such as a per-request threshold or crop policy. It loads nothing, so it
-// is cheap; opts.ModelsDir is ignored.
+// with other options, such as a per-request threshold, crop policy or net set. It loads
+// nothing, so it is cheap; opts.ModelsDir is ignored, and opts.Nets must name nets s loaded
+// (empty: every net s loaded).
 func (s *Scorer) WithOptions(opts Options) (*Scorer, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	opts.ModelsDir = s.opts.ModelsDir
-	c := &Scorer{opts: opts.withDefaults(), detector: s.detector, nets: s.nets, versions: s.versions}
+	if len(opts.Nets) == 0 {
+		for _, n := range s.loaded {
+			opts.Nets = append(opts.Nets, n.info.Name)
+		}
+	}
+	c := &Scorer{opts: opts.withDefaults(), detector: s.detector, detInfo: s.detInfo, loaded: s.loaded}
+	if err := c.selectNets(c.opts.Nets); err != nil {
+		return nil, err
+	}
 	c.initStates()
 	return c, nil
 }
+
+// Nets returns the names of the anti-spoof nets this Scorer runs, in manifest order.
+func (s *Scorer) Nets() []string { return slices.Clone(s.opts.Nets) }
 
 // Options returns the options the Scorer runs with, defaults filled in.
 func (s *Scorer) Options() Options { return s.opts }
@@ -282,6 +383,7 @@ func (s *Scorer) Score(ctx context.Context, img *preprocess.Image) (Result, erro
 		Threshold:  s.opts.Threshold,
 		CropPolicy: string(s.opts.Crops),
 		BoxMode:    string(s.opts.Box),
+		NetSet:     s.opts.Nets,
 		Models:     s.versions,
 		Image: ImageInfo{
 			Width: img.Width, Height: img.Height, Format: img.Format,
@@ -358,8 +460,10 @@ func (s *Scorer) Score(ctx context.Context, img *preprocess.Image) (Result, erro
 	return res, nil
 }
 
-// scoreFace crops the face for both nets by the crop policy, runs them and fills in the face's
-// per-net results, probability, score and verdict.
+// scoreFace crops the face for each net by its crop rule and the crop policy, runs the nets and
+// fills in the face's per-net results, probability, score and verdict: prob_real is the mean
+// over nets of each net's mean live probability over its crops, and score the mean over nets
+// and crops of the live margin (see liveMargin).
 //
 // Each crop is one batch-1 run of the net, one after another through the same session and
 // crop buffer: a model planned for a batch of 3 (engine.LoadOptions.Batch) gave identical
@@ -372,42 +476,52 @@ func (s *Scorer) scoreFace(ctx context.Context, st *runState, img *preprocess.Im
 	}
 	f.Nets = make([]NetResult, len(s.nets))
 	var probSum, scoreSum float64
-	for n, net := range s.nets {
-		_, eff := preprocess.CropWindow(box, img.Width, img.Height, net.scale)
-		nr := NetResult{Name: net.name, CropScale: net.scale, EffectiveScale: eff}
+	for n, li := range s.nets {
+		net := s.loaded[li].info
+		live := net.Output.LiveIndex
+		nr := NetResult{Name: net.Name, CropRule: string(net.Crop), CropScale: net.CropScale,
+			EffectiveScale: net.CropScale, LiveIndex: live, Softmax: make([]float64, net.Output.Classes)}
+		if net.Crop == models.CropShifted {
+			_, nr.EffectiveScale = preprocess.CropWindow(box, img.Width, img.Height, net.CropScale)
+		}
 		if s.opts.Crops == CropsMulti {
 			nr.Crops = make([]CropScore, 0, len(factors))
 		}
+		sess := st.session(s, li)
 		for k, factor := range factors {
 			t := time.Now()
-			win, _ := preprocess.CropWindow(box, img.Width, img.Height, eff*factor)
-			if _, err := preprocess.CropRegion(img, win, st.crop); err != nil {
-				return fmt.Errorf("%s crop: %w", net.name, err)
+			in, err := s.cropFor(st, img, box, net, nr.EffectiveScale, factor)
+			if err != nil {
+				return fmt.Errorf("%s crop: %w", net.Name, err)
 			}
 			tm.Crop += ms(time.Since(t))
 			t = time.Now()
-			out, err := st.nets[n].RunFloat32(ctx, st.crop)
+			out, err := sess.RunFloat32(ctx, in)
 			if err != nil {
-				return fmt.Errorf("%s: %w", net.name, err)
+				return fmt.Errorf("%s: %w", net.Name, err)
 			}
 			tm.Nets += ms(time.Since(t))
-			if len(out) == 0 || len(out[0]) < 3 {
-				return fmt.Errorf("%s: expected 3 logits", net.name)
+			if len(out) == 0 || len(out[0]) < net.Output.Classes {
+				return fmt.Errorf("%s: expected %d logits", net.Name, net.Output.Classes)
 			}
-			logits := [3]float64{float64(out[0][0]), float64(out[0][1]), float64(out[0][2])}
-			cs := CropScore{ScaleFactor: factor, Logits: logits, Softmax: softmax3(logits)}
+			logits := make([]float64, net.Output.Classes)
+			for j := range logits {
+				logits[j] = float64(out[0][j])
+			}
+			sm := softmax(logits)
 			if k == 0 {
 				nr.Logits = logits
 			}
 			if nr.Crops != nil {
-				nr.Crops = append(nr.Crops, cs)
+				nr.Crops = append(nr.Crops, CropScore{ScaleFactor: factor, Logits: logits, Softmax: sm, PLive: sm[live]})
 			}
 			for j := range nr.Softmax {
-				nr.Softmax[j] += cs.Softmax[j] / float64(len(factors))
+				nr.Softmax[j] += sm[j] / float64(len(factors))
 			}
-			scoreSum += liveMargin(logits) / float64(len(factors))
+			scoreSum += liveMargin(logits, live) / float64(len(factors))
 		}
-		probSum += nr.Softmax[1]
+		nr.PLive = nr.Softmax[live]
+		probSum += nr.PLive
 		f.Nets[n] = nr
 	}
 	f.ProbReal = probSum / float64(len(s.nets))
@@ -417,6 +531,26 @@ func (s *Scorer) scoreFace(ctx context.Context, st *runState, img *preprocess.Im
 		f.Verdict = Live
 	}
 	return nil
+}
+
+// cropFor cuts one crop of the face box for net at the given scale factor of its effective
+// scale, by the net's crop rule, into the run state's buffer for that rule.
+func (s *Scorer) cropFor(st *runState, img *preprocess.Image, box preprocess.Box, net models.Model, eff, factor float64) ([]float32, error) {
+	switch net.Crop {
+	case models.CropShifted:
+		win, _ := preprocess.CropWindow(box, img.Width, img.Height, eff*factor)
+		crop, err := preprocess.CropRegion(img, win, st.crop)
+		st.crop = crop
+		return crop, err
+	case models.CropSquareReflect:
+		// The factors are decimals: round the product to them, so 1.5·0.8 is the 1.2 the
+		// reference uses and not its neighbour one ulp away.
+		expansion := math.Round(eff*factor*1e6) / 1e6
+		crop, err := preprocess.SquareCrop(img, box, expansion, st.square, &st.squareSc)
+		st.square = crop
+		return crop, err
+	}
+	return nil, fmt.Errorf("unknown crop rule %q", net.Crop)
 }
 
 // fail turns res into an error result; cancellation errors stay recognisable with errors.Is.

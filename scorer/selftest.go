@@ -35,8 +35,11 @@ func (s *Scorer) SelfTest(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	for _, nr := range face.Nets {
-		sum := nr.Softmax[0] + nr.Softmax[1] + nr.Softmax[2]
-		if math.IsNaN(sum) || math.Abs(sum-1) > 1e-6 {
+		var sum float64
+		for _, p := range nr.Softmax {
+			sum += p
+		}
+		if len(nr.Softmax) < 2 || math.IsNaN(sum) || math.Abs(sum-1) > 1e-6 {
 			return res, fmt.Errorf("%s answered softmax %v (logits %v), not a probability", nr.Name, nr.Softmax, nr.Logits)
 		}
 	}

@@ -85,10 +85,10 @@ With --exit-zero, 1 and 3 become 0; 4 stays.`
 func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Command {
 	opts := &CheckOptions{IO: f.IOStreams, LoadScorer: f.LoadScorer}
 	var (
-		format string
-		faces  = string(scorer.FacesLargest)
-		crops  string
-		box    = string(scorer.BoxRaw)
+		format, nets string
+		faces        = string(scorer.FacesLargest)
+		crops        string
+		box          = string(scorer.BoxRaw)
 	)
 	cmd := &cobra.Command{
 		Use:   "check [flags] PATH...",
@@ -100,7 +100,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Comm
   curl -s https://example.com/face.png | spoofsense check -`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
-			if err := opts.setEnums(format, faces, crops, box); err != nil {
+			if err := opts.setEnums(format, faces, crops, box, nets); err != nil {
 				return err
 			}
 			if err := opts.validate(); err != nil {
@@ -122,6 +122,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Comm
 	fl.StringVar(&faces, "faces", faces, "which faces to score: largest|all|reject-multiple")
 	fl.StringVar(&crops, "crops", "", "crops per net: single|multi (default: the scorer's)")
 	fl.StringVar(&box, "box", box, "face box geometry: raw|mapped")
+	fl.StringVar(&nets, "nets", "all", "anti-spoof nets to run: all (the three of `spoofsense models list`) or a comma-separated list, e.g. MiniFASNetV2,MiniFASNetV1SE")
 	fl.StringVar(&opts.Annotate, "annotate", "", "write a copy of each image with the face box and verdict drawn into `DIR`")
 	fl.StringVar(&opts.FilesFrom, "files-from", "", "read more paths from `FILE` (- for stdin), one per line")
 	fl.BoolVarP(&opts.NullSeparated, "null", "0", false, "paths in --files-from are NUL-separated")
@@ -136,7 +137,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Comm
 }
 
 // setEnums parses the string-valued flags into their typed options.
-func (o *CheckOptions) setEnums(format, faces, crops, box string) error {
+func (o *CheckOptions) setEnums(format, faces, crops, box, nets string) error {
 	if format == "" {
 		o.Format = report.NDJSON
 		if o.IO.StdoutTTY {
@@ -160,6 +161,9 @@ func (o *CheckOptions) setEnums(format, faces, crops, box string) error {
 	}
 	if o.Scorer.Box, err = oneOf("--box", box, scorer.BoxRaw, scorer.BoxMapped); err != nil {
 		return err
+	}
+	if o.Scorer.Nets, err = scorer.ParseNets(nets); err != nil {
+		return cmdutil.UsageError("--%v", err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -39,10 +40,12 @@ func TestNewCmdCheckFlags(t *testing.T) {
 			}
 		}},
 		{name: "everything", args: "-o csv --workers 3 --threshold 0.7 --strict --faces all --crops multi --box mapped " +
+			"--nets minifasnetv1se,MiniFASNetV2 " +
 			"--annotate out -q --exit-zero --include *.png --include *.jpg --exclude tmp --hidden a b",
 			check: func(t *testing.T, o *CheckOptions) {
-				want := scorer.Options{Threshold: 0.7, Strict: true, Faces: scorer.FacesAll, Crops: scorer.CropsMulti, Box: scorer.BoxMapped}
-				if o.Scorer != want {
+				want := scorer.Options{Threshold: 0.7, Strict: true, Faces: scorer.FacesAll, Crops: scorer.CropsMulti, Box: scorer.BoxMapped,
+					Nets: []string{"MiniFASNetV2", "MiniFASNetV1SE"}}
+				if !reflect.DeepEqual(o.Scorer, want) {
 					t.Errorf("scorer options = %+v, want %+v", o.Scorer, want)
 				}
 				if o.Format != report.CSV || o.Workers != 3 || o.Annotate != "out" || !o.Quiet || !o.ExitZero ||

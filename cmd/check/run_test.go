@@ -541,7 +541,7 @@ func TestScorerLoading(t *testing.T) {
 		_ = cmd.Execute()
 		want := scorer.Options{ModelsDir: "/models", Threshold: 0.8, Strict: true, Faces: scorer.FacesRejectMultiple,
 			Crops: scorer.CropsMulti, Box: scorer.BoxMapped}
-		if got != want {
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("scorer options %+v, want %+v", got, want)
 		}
 	})

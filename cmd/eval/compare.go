@@ -12,6 +12,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/models"
 	"github.com/spoofsense/spoofsense/report/metrics"
 	"github.com/spoofsense/spoofsense/scorer"
 )
@@ -28,10 +29,20 @@ type Side struct {
 }
 
 // parseSides reads the --compare value "A,B". A side holding "=" is a list of settings joined
-// by "+" (crops=single|multi, box=raw|mapped) applied over base; any other side is a score file.
+// by "+" (crops=single|multi, box=raw|mapped, nets=all or a list of nets) applied over base;
+// any other side is a score file. The nets of a nets= list are separated by commas too, so a
+// net name after a side's nets= setting continues that list:
+// "nets=MiniFASNetV2,MiniFASNetV1SE,nets=all" is two sides.
 func parseSides(value string, base scorer.Options) ([2]Side, error) {
 	var sides [2]Side
-	parts := strings.Split(value, ",")
+	var parts []string
+	for p := range strings.SplitSeq(value, ",") {
+		if n := len(parts); n > 0 && !strings.Contains(p, "=") && isNetName(p) && strings.Contains(parts[n-1], "nets=") {
+			parts[n-1] += "," + strings.TrimSpace(p)
+			continue
+		}
+		parts = append(parts, p)
+	}
 	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
 		return sides, fmt.Errorf("--compare %q: want two sides A,B (e.g. crops=single,crops=multi or a.ndjson,b.ndjson)", value)
 	}
@@ -53,6 +64,12 @@ func parseSides(value string, base scorer.Options) ([2]Side, error) {
 				default:
 					return sides, fmt.Errorf("--compare side %q: crops=%q (want single or multi)", part, val)
 				}
+			case "nets":
+				nets, err := scorer.ParseNets(val)
+				if err != nil {
+					return sides, fmt.Errorf("--compare side %q: %v", part, err)
+				}
+				opts.Nets = nets
 			case "box":
 				switch b := scorer.BoxMode(val); b {
 				case scorer.BoxRaw, scorer.BoxMapped:
@@ -61,7 +78,7 @@ func parseSides(value string, base scorer.Options) ([2]Side, error) {
 					return sides, fmt.Errorf("--compare side %q: box=%q (want raw or mapped)", part, val)
 				}
 			default:
-				return sides, fmt.Errorf("--compare side %q: unknown setting %q (want crops=… or box=…, or a score file)", part, key)
+				return sides, fmt.Errorf("--compare side %q: unknown setting %q (want crops=…, box=… or nets=…, or a score file)", part, key)
 			}
 		}
 		sides[i].Scorer = &opts
@@ -466,4 +483,10 @@ func roundZero(v, half float64) float64 {
 		return 0
 	}
 	return v
+}
+
+// isNetName reports whether s names a shipped anti-spoof net.
+func isNetName(s string) bool {
+	m, ok := models.Lookup(strings.TrimSpace(s))
+	return ok && m.IsAntiSpoof()
 }

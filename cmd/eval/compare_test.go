@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -30,6 +31,15 @@ func TestParseSides(t *testing.T) {
 			{Name: "a.ndjson", File: "a.ndjson"},
 		}},
 		{value: "a.ndjson,b.ndjson", want: [2]Side{{Name: "a.ndjson", File: "a.ndjson"}, {Name: "b.ndjson", File: "b.ndjson"}}},
+		{value: "nets=MiniFASNetV2,MiniFASNetV1SE,nets=all", want: [2]Side{
+			{Name: "nets=MiniFASNetV2,MiniFASNetV1SE", Scorer: &scorer.Options{Box: scorer.BoxRaw, Nets: []string{"MiniFASNetV2", "MiniFASNetV1SE"}}},
+			{Name: "nets=all", Scorer: &scorer.Options{Box: scorer.BoxRaw}},
+		}},
+		{value: "crops=single+nets=MiniFASNetV2SE-128,old.ndjson", want: [2]Side{
+			{Name: "crops=single+nets=MiniFASNetV2SE-128", Scorer: &scorer.Options{Crops: scorer.CropsSingle, Box: scorer.BoxRaw, Nets: []string{"MiniFASNetV2SE-128"}}},
+			{Name: "old.ndjson", File: "old.ndjson"},
+		}},
+		{value: "nets=MiniFASNetV3,a", wantErr: `unknown net "MiniFASNetV3"`},
 		{value: "crops=single", wantErr: "two sides"},
 		{value: "a,b,c", wantErr: "two sides"},
 		{value: "a.ndjson,", wantErr: "two sides"},
@@ -52,7 +62,7 @@ func TestParseSides(t *testing.T) {
 			for k := range got {
 				g, w := got[k], tc.want[k]
 				if g.Name != w.Name || g.File != w.File || (g.Scorer == nil) != (w.Scorer == nil) ||
-					(g.Scorer != nil && *g.Scorer != *w.Scorer) {
+					(g.Scorer != nil && !reflect.DeepEqual(*g.Scorer, *w.Scorer)) {
 					t.Errorf("side %d = %+v (scorer %+v), want %+v (scorer %+v)", k, g, g.Scorer, w, w.Scorer)
 				}
 			}

@@ -137,7 +137,7 @@ Exit status:
 func NewCmdEval(f *cmdutil.Factory, runF func(*EvalOptions) error) *cobra.Command {
 	opts := &EvalOptions{IO: f.IOStreams, Score: PoolScorer(f.LoadScorer)}
 	var (
-		format                      string
+		format, nets                string
 		crops                       string
 		compare                     string
 		box                         = string(scorer.BoxRaw)
@@ -175,7 +175,7 @@ func NewCmdEval(f *cmdutil.Factory, runF func(*EvalOptions) error) *cobra.Comman
 				MaxACER:  set("max-acer", maxACER),
 				MinAUC:   set("min-auc", minAUC),
 			}
-			if err := opts.setEnums(format, crops, box); err != nil {
+			if err := opts.setEnums(format, crops, box, nets); err != nil {
 				return err
 			}
 			if err := opts.validate(fl); err != nil {
@@ -203,6 +203,7 @@ func NewCmdEval(f *cmdutil.Factory, runF func(*EvalOptions) error) *cobra.Comman
 	fl.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "images scored at once")
 	fl.StringVar(&crops, "crops", "", "crops per net: single|multi (default: the scorer's, multi)")
 	fl.StringVar(&box, "box", box, "face box geometry: raw|mapped")
+	fl.StringVar(&nets, "nets", "all", "anti-spoof nets to run: all (the three of `spoofsense models list`) or a comma-separated list, e.g. MiniFASNetV2,MiniFASNetV1SE")
 	fl.StringVar(&opts.JUnit, "junit", "", "write the gates as JUnit XML test cases to `FILE`")
 	fl.StringVar(&opts.ReportDir, "report", "", "write an HTML report with plots into `DIR`")
 	fl.Float64Var(&maxAPCER, "max-apcer", 0, "fail when the worst-case APCER is above this")
@@ -220,7 +221,7 @@ func NewCmdEval(f *cmdutil.Factory, runF func(*EvalOptions) error) *cobra.Comman
 }
 
 // setEnums parses the string-valued flags into their typed options.
-func (o *EvalOptions) setEnums(format, crops, box string) error {
+func (o *EvalOptions) setEnums(format, crops, box, nets string) error {
 	switch Format(format) {
 	case "":
 		o.Format = JSON
@@ -243,6 +244,10 @@ func (o *EvalOptions) setEnums(format, crops, box string) error {
 		o.Scorer.Box = scorer.BoxMode(box)
 	default:
 		return cmdutil.UsageError("--box: unknown value %q (want raw|mapped)", box)
+	}
+	var err error
+	if o.Scorer.Nets, err = scorer.ParseNets(nets); err != nil {
+		return cmdutil.UsageError("--%v", err)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/spoofsense/spoofsense/preprocess"
+	"github.com/spoofsense/spoofsense/models"
 	"github.com/spoofsense/spoofsense/scorer"
 )
 
@@ -221,8 +222,17 @@ func (s *Server) checkOptions(q url.Values) (scorer.Options, *float64, *apiError
 				return bad("box %q: want raw or mapped", v)
 			}
 			opts.Box = m
+		case "nets":
+			nets, err := scorer.ParseNets(v)
+			if err != nil {
+				return bad("%v", err)
+			}
+			if nets == nil {
+				nets = models.AntiSpoofNames()
+			}
+			opts.Nets = nets
 		default:
-			return bad("unknown query parameter %q (known: threshold, faces, crops, box)", name)
+			return bad("unknown query parameter %q (known: threshold, faces, crops, box, nets)", name)
 		}
 	}
 	return opts, threshold, nil

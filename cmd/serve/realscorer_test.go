@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -14,26 +15,27 @@ import (
 )
 
 // realScorers is a NewScorerFunc over the real models in ../shared/models: scorer.New, one
-// Scorer per distinct set of options, loaded on first use.
+// Scorer per distinct set of options (by their printed form), loaded on first use.
 func realScorers(t testing.TB) NewScorerFunc {
 	t.Helper()
 	modelsDir := fixtures.Path(t, "models")
 	var (
 		mu    sync.Mutex
-		built = map[scorer.Options]*scorer.Scorer{}
+		built = map[string]*scorer.Scorer{}
 	)
 	return func(ctx context.Context, o scorer.Options) (ImageScorer, error) {
 		o.ModelsDir = modelsDir
 		mu.Lock()
 		defer mu.Unlock()
-		if s, ok := built[o]; ok {
+		key := fmt.Sprintf("%+v", o)
+		if s, ok := built[key]; ok {
 			return s, nil
 		}
 		s, err := scorer.New(ctx, o)
 		if err != nil {
 			return nil, err
 		}
-		built[o] = s
+		built[key] = s
 		return s, nil
 	}
 }

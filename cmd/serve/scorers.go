@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/spoofsense/spoofsense/scorer"
@@ -14,9 +15,12 @@ type variantKey struct {
 	faces scorer.FacePolicy
 	crops scorer.CropPolicy
 	box   scorer.BoxMode
+	nets  string // the net names joined by commas; "" for the default set
 }
 
-func keyOf(o scorer.Options) variantKey { return variantKey{o.Faces, o.Crops, o.Box} }
+func keyOf(o scorer.Options) variantKey {
+	return variantKey{o.Faces, o.Crops, o.Box, strings.Join(o.Nets, ",")}
+}
 
 // variant is a scorer being built or built; ready is closed when s or err is set.
 type variant struct {

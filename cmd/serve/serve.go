@@ -56,6 +56,7 @@ type ServeOptions struct {
 	Faces     string
 	Crops     string
 	Box       string
+	Nets      string
 
 	ReadTimeout     time.Duration
 	RequestTimeout  time.Duration
@@ -127,6 +128,7 @@ The server stops on SIGINT or SIGTERM: it stops accepting, lets in-flight reques
 	fl.StringVar(&opts.Faces, "faces", string(scorer.FacesLargest), "face policy: largest, all or reject-multiple")
 	fl.StringVar(&opts.Crops, "crops", string(scorer.DefaultCrops), "crop policy: multi (three crops per net, the default: more accurate, 3× the net time) or single (one per net)")
 	fl.StringVar(&opts.Box, "box", string(scorer.BoxRaw), "box geometry: raw or mapped")
+	fl.StringVar(&opts.Nets, "nets", "all", "anti-spoof nets of the default (and /antispoofing): all or a comma-separated list, e.g. MiniFASNetV2,MiniFASNetV1SE")
 	fl.DurationVar(&opts.ReadTimeout, "read-timeout", DefaultReadTimeout, "time allowed to read a request, headers and body")
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", DefaultRequestTimeout, "time allowed for the queue wait plus the inference")
 	fl.DurationVar(&opts.IdleTimeout, "idle-timeout", DefaultIdleTimeout, "idle keep-alive connections are closed after this")
@@ -166,6 +168,9 @@ func (o *ServeOptions) validate() error {
 			return cmdutil.UsageError("--%s %q: want %s", flag, v, strings.Join(allowed, ", "))
 		}
 		return nil
+	}
+	if _, err := scorer.ParseNets(o.Nets); err != nil {
+		return cmdutil.UsageError("--%v", err)
 	}
 	for _, err := range []error{
 		oneOf("log-format", o.LogFormat, "text", "json"),
@@ -229,6 +234,7 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 		keys = append(keys, fileKeys...)
 	}
 	log := opts.newLogger(opts.IO.ErrOut)
+	nets, _ := scorer.ParseNets(opts.Nets) // validate has checked it
 	queue := opts.Queue
 	if queue == 0 {
 		queue = -1 // the flag's 0 means no queue; Config's zero means the default
@@ -240,6 +246,7 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 			Faces:     scorer.FacePolicy(opts.Faces),
 			Crops:     scorer.CropPolicy(opts.Crops),
 			Box:       scorer.BoxMode(opts.Box),
+			Nets:      nets,
 		},
 		APIKeys:         keys,
 		Logger:          log,

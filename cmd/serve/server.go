@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/models"
 	"github.com/spoofsense/spoofsense/scorer"
 )
 
@@ -101,6 +102,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Scorer.Box == "" {
 		c.Scorer.Box = scorer.BoxRaw
+	}
+	if len(c.Scorer.Nets) == 0 {
+		c.Scorer.Nets = models.AntiSpoofNames() // explicit, so nets=all finds the same scorer
 	}
 	for _, d := range []struct {
 		v   *time.Duration
