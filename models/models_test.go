@@ -55,6 +55,7 @@ func TestManifestFacts(t *testing.T) {
 		{NameUltraFace, RoleDetector, "version-RFB-320.onnx", 320, 240, RGB, 127, 128, 0, "MIT"},
 		{NameMiniFASNetV2, RoleAntiSpoof, "MiniFASNetV2.onnx", 80, 80, BGR, 0, 1, 2.7, "Apache-2.0"},
 		{NameMiniFASNetV1SE, RoleAntiSpoof, "MiniFASNetV1SE.onnx", 80, 80, BGR, 0, 1, 4.0, "Apache-2.0"},
+		{NameMiniFASNetV2SE, RoleAntiSpoof, "MiniFASNetV2SE-128.onnx", 128, 128, RGB, 0, 255, 1.5, "Apache-2.0"},
 	}
 	if got := len(Manifest()); got != len(tests) {
 		t.Fatalf("manifest has %d models, want %d", got, len(tests))
@@ -68,10 +69,42 @@ func TestManifestFacts(t *testing.T) {
 				m.License != tt.license {
 				t.Errorf("got %+v", m)
 			}
-			if len(m.SHA256) != 64 || m.Size <= 0 || !strings.HasPrefix(m.URL, "https://") || len(m.LicenseFiles) == 0 {
+			if len(m.SHA256) != 64 || m.Size <= 0 || !strings.HasPrefix(m.URL, "https://") || len(m.LicenseFiles) == 0 || m.Training == "" {
 				t.Errorf("incomplete entry %+v", m)
 			}
+			for _, f := range m.LicenseFiles {
+				if _, err := LicenseText(f); err != nil {
+					t.Errorf("%s: %v", m.Name, err)
+				}
+			}
 		})
+	}
+}
+
+// TestAntiSpoofContracts pins how each net is fed and read: a wrong crop rule, class count or
+// live index scores every face with the wrong probability.
+func TestAntiSpoofContracts(t *testing.T) {
+	want := map[string]struct {
+		crop          CropRule
+		classes, live int
+	}{
+		NameMiniFASNetV2:   {CropShifted, 3, 1},
+		NameMiniFASNetV1SE: {CropShifted, 3, 1},
+		NameMiniFASNetV2SE: {CropSquareReflect, 2, 0},
+	}
+	names := AntiSpoofNames()
+	if strings.Join(names, ",") != "MiniFASNetV2,MiniFASNetV1SE,MiniFASNetV2SE-128" {
+		t.Fatalf("AntiSpoofNames() = %v", names)
+	}
+	for _, n := range names {
+		m := mustLookup(t, n)
+		w := want[n]
+		if m.Crop != w.crop || m.Output.Classes != w.classes || m.Output.LiveIndex != w.live {
+			t.Errorf("%s: crop %s, %d classes, live %d; want %s, %d, %d", n, m.Crop, m.Output.Classes, m.Output.LiveIndex, w.crop, w.classes, w.live)
+		}
+	}
+	if m := mustLookup(t, NameMiniFASNetV2SE); !strings.Contains(m.Training, "CelebA-Spoof") || !strings.Contains(m.Training, "non-commercial") {
+		t.Errorf("%s training note %q must name CelebA-Spoof and its non-commercial licence", m.Name, m.Training)
 	}
 }
 

@@ -29,7 +29,7 @@ func TestEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
 
 	samples := []string{"live/1.jpg", "live/10.jpg", "spoof/1.jpg", "spoof/10.jpg", "spoof/100.jpg"}
-	args := []string{"check", "--models", modelsDir, "-o", "ndjson", "--workers", "2", "--crops", "single", "--box", "raw"}
+	args := []string{"check", "--models", modelsDir, "-o", "ndjson", "--workers", "2", "--crops", "single", "--box", "raw", "--nets", "MiniFASNetV2,MiniFASNetV1SE"}
 	wantExit := 0
 	for _, s := range samples {
 		args = append(args, filepath.Join(dev, s))

@@ -32,8 +32,8 @@ func TestParseSides(t *testing.T) {
 		}},
 		{value: "a.ndjson,b.ndjson", want: [2]Side{{Name: "a.ndjson", File: "a.ndjson"}, {Name: "b.ndjson", File: "b.ndjson"}}},
 		{value: "nets=MiniFASNetV2,MiniFASNetV1SE,nets=all", want: [2]Side{
-			{Name: "nets=MiniFASNetV2,MiniFASNetV1SE", Scorer: &scorer.Options{Box: scorer.BoxRaw, Nets: []string{"MiniFASNetV2", "MiniFASNetV1SE"}}},
-			{Name: "nets=all", Scorer: &scorer.Options{Box: scorer.BoxRaw}},
+			{Name: "nets=MiniFASNetV2,MiniFASNetV1SE", Scorer: &scorer.Options{Crops: scorer.CropsMulti, Box: scorer.BoxRaw, Nets: []string{"MiniFASNetV2", "MiniFASNetV1SE"}}},
+			{Name: "nets=all", Scorer: &scorer.Options{Crops: scorer.CropsMulti, Box: scorer.BoxRaw}},
 		}},
 		{value: "crops=single+nets=MiniFASNetV2SE-128,old.ndjson", want: [2]Side{
 			{Name: "crops=single+nets=MiniFASNetV2SE-128", Scorer: &scorer.Options{Crops: scorer.CropsSingle, Box: scorer.BoxRaw, Nets: []string{"MiniFASNetV2SE-128"}}},

@@ -76,6 +76,10 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	}
 	fmt.Fprintf(opts.IO.Out, "Licences: %s. A distribution embedding the models must carry their licence texts.\n",
 		strings.Join(parts, "; "))
+	fmt.Fprintln(opts.IO.Out, "Training data:")
+	for _, st := range statuses {
+		fmt.Fprintf(opts.IO.Out, "  %s: %s\n", st.Model.Name, st.Model.Training)
+	}
 	return nil
 }
 

@@ -161,7 +161,8 @@ func TestList(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"SHA256", "LICENCE", "Licences: Apache-2.0 (MiniFASNetV2, MiniFASNetV1SE); MIT (UltraFace-RFB-320)"} {
+	for _, want := range []string{"SHA256", "LICENCE", "Licences: Apache-2.0 (MiniFASNetV2, MiniFASNetV1SE, MiniFASNetV2SE-128); MIT (UltraFace-RFB-320)",
+		"MiniFASNetV2SE-128: CelebA-Spoof, whose authors licence it for non-commercial research only"} {
 		if !strings.Contains(res.out, want) {
 			t.Errorf("output lacks %q:\n%s", want, res.out)
 		}
@@ -179,7 +180,7 @@ func lineWith(s, sub string) string {
 }
 
 func TestVerify(t *testing.T) {
-	all := []string{"version-RFB-320.onnx", "MiniFASNetV2.onnx", "MiniFASNetV1SE.onnx"}
+	all := []string{"version-RFB-320.onnx", "MiniFASNetV2.onnx", "MiniFASNetV1SE.onnx", "MiniFASNetV2SE-128.onnx"}
 	v2, _ := models.Lookup(models.NameMiniFASNetV2)
 	tests := []struct {
 		name     string
@@ -189,15 +190,15 @@ func TestVerify(t *testing.T) {
 		wantErr  []string
 	}{
 		{name: "all verified", good: all},
-		{name: "one truncated", good: []string{"version-RFB-320.onnx", "MiniFASNetV1SE.onnx"},
+		{name: "one truncated", good: []string{"version-RFB-320.onnx", "MiniFASNetV1SE.onnx", "MiniFASNetV2SE-128.onnx"},
 			content:  map[string][]byte{v2.File: make([]byte, 10)},
 			wantCode: cmdutil.ExitFail,
 			wantErr:  []string{"model MiniFASNetV2.onnx in ", "wrong size (want 1743561 bytes, got 10)", "run: spoofsense models pull --models "}},
-		{name: "one tampered", good: []string{"version-RFB-320.onnx", "MiniFASNetV1SE.onnx"},
+		{name: "one tampered", good: []string{"version-RFB-320.onnx", "MiniFASNetV1SE.onnx", "MiniFASNetV2SE-128.onnx"},
 			content:  map[string][]byte{v2.File: make([]byte, v2.Size)},
 			wantCode: cmdutil.ExitFail,
 			wantErr:  []string{"model MiniFASNetV2.onnx in ", "sha256 mismatch (want 4eed38f0bde33c9b…, got "}},
-		{name: "two missing", good: []string{"MiniFASNetV2.onnx"},
+		{name: "two missing", good: []string{"MiniFASNetV2.onnx", "MiniFASNetV2SE-128.onnx"},
 			wantCode: cmdutil.ExitFail,
 			wantErr:  []string{"2 models failed verification: version-RFB-320.onnx, MiniFASNetV1SE.onnx: run: spoofsense models pull"}},
 	}
@@ -228,7 +229,7 @@ func TestVerify(t *testing.T) {
 					t.Errorf("error %q lacks %q", msg, w)
 				}
 			}
-			if strings.Count(res.out, "FAILED") != 3-len(tt.good) {
+			if strings.Count(res.out, "FAILED") != len(models.Manifest())-len(tt.good) {
 				t.Errorf("stdout:\n%s", res.out)
 			}
 		})
@@ -277,8 +278,8 @@ func TestPull(t *testing.T) {
 		wantErr    string
 		wantPulled []string
 	}{
-		{name: "directory mirror", mirror: shared, wantPulled: []string{"version-RFB-320.onnx", "MiniFASNetV2.onnx", "MiniFASNetV1SE.onnx"}},
-		{name: "URL mirror from environment, with progress bar", mirrorEnv: okServer.URL, tty: true, wantPulled: []string{"version-RFB-320.onnx", "MiniFASNetV2.onnx", "MiniFASNetV1SE.onnx"}},
+		{name: "directory mirror", mirror: shared, wantPulled: []string{"version-RFB-320.onnx", "MiniFASNetV2.onnx", "MiniFASNetV1SE.onnx", "MiniFASNetV2SE-128.onnx"}},
+		{name: "URL mirror from environment, with progress bar", mirrorEnv: okServer.URL, tty: true, wantPulled: []string{"version-RFB-320.onnx", "MiniFASNetV2.onnx", "MiniFASNetV1SE.onnx", "MiniFASNetV2SE-128.onnx"}},
 		{name: "one model", mirror: okServer.URL, names: []string{"MiniFASNetV1SE"}, wantPulled: []string{"MiniFASNetV1SE.onnx"}},
 		{name: "wrong bytes refused", mirror: wrongServer.URL, wantCode: cmdutil.ExitFail,
 			wantErr: "pull version-RFB-320.onnx from " + wrongServer.URL + "/version-RFB-320.onnx: sha256 mismatch (want 34cd7e60aeff28744c657de7a3dc64e872d506741de66987f3426f2b79f88017, got "},
