@@ -15,8 +15,8 @@ if command -v taskset >/dev/null; then
 	pin=(taskset -c "${BENCH_CPU:-0}")
 fi
 
-models=(MiniFASNetV2 MiniFASNetV1SE UltraFace)
-ort_files=("$shared/models/MiniFASNetV2.onnx" "$shared/models/MiniFASNetV1SE.onnx" "$shared/bench/version-RFB-320.ort-best.onnx")
+models=(MiniFASNetV2 MiniFASNetV1SE UltraFace MiniFASNetV2SE128)
+ort_files=("$shared/models/MiniFASNetV2.onnx" "$shared/models/MiniFASNetV1SE.onnx" "$shared/bench/version-RFB-320.ort-best.onnx" "$shared/models/MiniFASNetV2SE-128.onnx")
 
 echo "date $(date -u +%F), cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), one core"
 
@@ -39,7 +39,7 @@ go_median() {
 		awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) / 1e6 }'
 }
 
-printf '%-9s %-15s %10s %10s %7s\n' build model "go ms" "ort ms" ratio
+printf '%-9s %-18s %10s %10s %7s\n' build model "go ms" "ort ms" ratio
 for build in simd fallback; do
 	experiment=simd
 	if [ "$build" = fallback ]; then
@@ -51,6 +51,6 @@ for build in simd fallback; do
 		ours=$(go_median "${models[$k]}" "$out")
 		theirs=$(ort_median "${ort_files[$k]}")
 		ratio=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }')
-		printf '%-9s %-15s %10s %10s %7s\n' "$build" "${models[$k]}" "${ours:--}" "${theirs:--}" "$ratio"
+		printf '%-9s %-18s %10s %10s %7s\n' "$build" "${models[$k]}" "${ours:--}" "${theirs:--}" "$ratio"
 	done
 done
