@@ -7,14 +7,12 @@ SHARED  ?= $(abspath ../shared)
 MIRROR  ?= $(if $(wildcard $(SHARED)/models/MiniFASNetV2.onnx),$(SHARED)/models,)
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/spoofsense/spoofsense/cmd.version=$(VERSION)
-GOBIN   ?= $(shell go env GOPATH)/bin
-STATICCHECK_VERSION := v0.8.2
 
 # The engine's fast kernels use simd/archsimd (Go 1.26 experiment); builds without it use the
 # portable fallback kernels, which `make test` also runs.
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build models demo test bench bench-all clean tools
+.PHONY: all build models demo deps test bench bench-all mutation clean
 
 all: build
 
@@ -36,16 +34,32 @@ demo: build
 	  bin/spoofsense check -o table $(SHARED)/data/dev/live/image_T1.jpg $(SHARED)/data/dev/spoof/image_F1.jpg $(SHARED)/data/dev/spoof/image_F2.jpg --exit-zero; \
 	fi
 
-tools:
-	@$(GOBIN)/staticcheck -version 2>/dev/null | grep -qF '($(STATICCHECK_VERSION:v%=%))' || go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+## deps: what `make test` needs besides Go and ../shared: Debian's ONNX backend node tests
+## (libonnx-testdata, for the engine's conformance tests) and a C compiler (the race detector
+## needs cgo). Installed with apt-get when run as root; otherwise it says what to install.
+ONNX_NODE_TESTS := /usr/share/libonnx-testdata/data/node
+deps:
+	@need=""; \
+	  [ -d $(ONNX_NODE_TESTS) ] || need="$$need libonnx-testdata"; \
+	  command -v gcc >/dev/null 2>&1 || need="$$need gcc libc6-dev"; \
+	  if [ -n "$$need" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	      echo "make deps: apt-get install$$need"; \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null 2>&1 || \
+	        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; }; \
+	    else \
+	      echo "make test needs Debian packages:$$need (run: sudo apt-get install$$need)" >&2; exit 1; \
+	    fi; \
+	  fi
 
-## test: vet, gofmt, staticcheck, the race-enabled tests (SIMD build), then the pipeline on the
-## whole dev set without the race detector, with the SIMD and with the fallback kernels
-test: tools models
+## test: vet, gofmt, staticcheck (a go.mod tool, fetched like any module), the race-enabled
+## tests (SIMD build), then the pipeline on the whole dev set without the race detector, with
+## the SIMD and with the fallback kernels
+test: deps models
 	go vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GOBIN)/staticcheck ./...
+	go tool staticcheck ./...
 	CGO_ENABLED=1 go test -race -count=1 ./...
 	go test -count=1 -tags embedmodels ./models/
 	CGO_ENABLED=0 go test -count=1 ./scorer/

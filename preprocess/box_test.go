@@ -1,6 +1,9 @@
 package preprocess
 
-import "testing"
+import (
+	"image"
+	"testing"
+)
 
 func TestRawBox(t *testing.T) {
 	tests := []struct {
@@ -93,5 +96,30 @@ func TestBoxGeometryHelpers(t *testing.T) {
 	}
 	if got := (Box{0, 0, 300, 224}).MinSide(); got != 224 {
 		t.Errorf("MinSide = %d, want 224", got)
+	}
+}
+
+// TestCropWindowBorders checks §1.4 step 4 where it matters: a window whose right (or bottom)
+// edge lands between W−1 and W is shifted by that fraction, which moves its truncated left (top)
+// edge by a pixel; one past the left (top) edge is shifted right (down) by the overshoot.
+func TestCropWindowBorders(t *testing.T) {
+	tests := []struct {
+		box   Box
+		scale float64
+		want  image.Rectangle
+	}{
+		// nw = 11.5, right = 99.75 > 99: left 88.25 − 0.75 = 87.5 → 87; right 99 → Max 100.
+		{Box{89, 40, 10, 10}, 1.15, image.Rect(87, 39, 100, 51)},
+		{Box{40, 89, 10, 10}, 1.15, image.Rect(39, 87, 51, 100)},
+		// left = 6 − 6.5 < 0: right −= left → 13; the window starts at 0 (top 45 − 6.5 → 38).
+		{Box{1, 40, 10, 10}, 1.3, image.Rect(0, 38, 14, 52)},
+		{Box{40, 1, 10, 10}, 1.3, image.Rect(38, 0, 52, 14)},
+		// Clamped scale: min((H−1)/h, (W−1)/w, 4) = 99/50 on a 100×100 image: the whole image.
+		{Box{20, 20, 50, 50}, 4, image.Rect(0, 0, 100, 100)},
+	}
+	for _, tc := range tests {
+		if got, _ := CropWindow(tc.box, 100, 100, tc.scale); got != tc.want {
+			t.Errorf("CropWindow(%v, 100×100, %g) = %v, want %v", tc.box, tc.scale, got, tc.want)
+		}
 	}
 }

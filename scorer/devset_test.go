@@ -120,6 +120,15 @@ func TestDevSetAgreement(t *testing.T) {
 				}
 			}
 			t.Logf("%s: largest prob_real difference %.2g (%s)", tc.file, worst, worstFile)
+			for _, lim := range []float64{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02} {
+				k := 0
+				for i := first; i < len(rows); i += stride {
+					if rows[i].faces > 0 && !results[i].faceMismatch && math.Abs(results[i].got-rows[i].probReal) <= lim {
+						k++
+					}
+				}
+				t.Logf("%s: %d of %d within %g", tc.file, k, n, lim)
+			}
 			share := float64(agree) / float64(n)
 			t.Logf("%s: %d of %d images within 0.05 (%.1f%%), %d face/no-face disagreements", tc.file, agree, n, 100*share, faceMis)
 			if share < 0.95 {
@@ -129,8 +138,14 @@ func TestDevSetAgreement(t *testing.T) {
 	}
 }
 
+// sampleTol bounds how far the three sample images' probabilities may be from the dev CSVs.
+// REFERENCE §2 allows 0.02; the decoder is libjpeg-exact and the resamplers OpenCV-exact, so
+// they agree to the CSVs' six printed decimals, and a bias of a few parts in a thousand (a
+// prob_real scaled by 0.985, say) fails.
+const sampleTol = 0.001
+
 // TestMultiCropSamples checks REFERENCE §1.7 crop by crop on the three sample images: every
-// crop's softmax[1] of each net within 0.02 of dev_opencv_multicrop.csv, and prob_real their
+// crop's softmax[1] of each net within sampleTol of dev_opencv_multicrop.csv, and prob_real their
 // mean. It also checks that the default Options run the multi-crop policy and say so.
 func TestMultiCropSamples(t *testing.T) {
 	rows := map[string]devRow{}
@@ -166,8 +181,8 @@ func TestMultiCropSamples(t *testing.T) {
 					if err != nil {
 						t.Fatalf("%s: column %s: %v", file, column, err)
 					}
-					if math.Abs(c.Softmax[1]-w) > 0.02 {
-						t.Errorf("%s = %.4f, want %.4f ± 0.02", column, c.Softmax[1], w)
+					if math.Abs(c.Softmax[1]-w) > sampleTol {
+						t.Errorf("%s = %.6f, want %.6f ± %g", column, c.Softmax[1], w, sampleTol)
 					}
 					mean += c.Softmax[1] / float64(len(nr.Crops))
 				}
@@ -175,8 +190,8 @@ func TestMultiCropSamples(t *testing.T) {
 					t.Errorf("%s softmax[1] %v is not the mean of its crops %v", net, nr.Softmax[1], mean)
 				}
 			}
-			if math.Abs(res.ProbReal-want.probReal) > 0.02 {
-				t.Errorf("prob_real = %.4f, want %.4f ± 0.02", res.ProbReal, want.probReal)
+			if math.Abs(res.ProbReal-want.probReal) > sampleTol {
+				t.Errorf("prob_real = %.6f, want %.6f ± %g", res.ProbReal, want.probReal, sampleTol)
 			}
 		})
 	}
@@ -213,7 +228,7 @@ func TestDevSampleVerdicts(t *testing.T) {
 
 // TestThreeNetSamples checks REFERENCE §1.8 on the three sample images: the default ensemble
 // runs the three nets, the third net's live probability at each expansion (1.5, 1.35, 1.2) is
-// within 0.02 of dev_opencv_3net.csv, and prob_real, the mean of the three nets' p_live, too.
+// within sampleTol of dev_opencv_3net.csv, and prob_real, the mean of the three nets' p_live, too.
 func TestThreeNetSamples(t *testing.T) {
 	rows := map[string]devRow{}
 	for _, r := range readDevCSV(t, "dev_opencv_3net.csv") {
@@ -241,8 +256,8 @@ func TestThreeNetSamples(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := third.Crops[k].PLive; math.Abs(got-w) > 0.02 {
-					t.Errorf("expansion %s: p_live %.4f, want %.4f ± 0.02", e, got, w)
+				if got := third.Crops[k].PLive; math.Abs(got-w) > sampleTol {
+					t.Errorf("expansion %s: p_live %.6f, want %.6f ± %g", e, got, w, sampleTol)
 				}
 				mean += third.Crops[k].PLive / 3
 			}
@@ -252,8 +267,8 @@ func TestThreeNetSamples(t *testing.T) {
 			if math.Abs(third.PLive-mean) > 1e-12 || math.Abs(res.ProbReal-sum/3) > 1e-12 {
 				t.Errorf("p_live %v (crops' mean %v), prob_real %v (nets' mean %v)", third.PLive, mean, res.ProbReal, sum/3)
 			}
-			if math.Abs(res.ProbReal-want.probReal) > 0.02 {
-				t.Errorf("prob_real %.4f, want %.4f ± 0.02", res.ProbReal, want.probReal)
+			if math.Abs(res.ProbReal-want.probReal) > sampleTol {
+				t.Errorf("prob_real %.6f, want %.6f ± %g", res.ProbReal, want.probReal, sampleTol)
 			}
 		})
 	}

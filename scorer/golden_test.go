@@ -119,12 +119,16 @@ func boxNear(got Box, want [4]int, tol int) bool {
 
 // TestGoldenPipeline checks the three sample images against both references of REFERENCE §2.
 // pipeline.json (what the tolerances are written against): raw and mapped boxes within
-// 2 px, prob_real within 0.02. The dev CSV of the same box option (dev_opencv_rawbox.csv,
-// dev_opencv_mappedbox.csv): the box exactly and each net's softmax[1] within 0.02. The two
+// 2 px, prob_real as below. The dev CSV of the same box option (dev_opencv_rawbox.csv,
+// dev_opencv_mappedbox.csv): the box exactly and each net's softmax[1] within sampleTol. The two
 // files disagree on the mapped box's integer rule by up to 1 px (pipeline.json mapped the
 // truncated raw box, the CSV the unrounded one, see preprocess.MapBox); a one-pixel shift moves
 // F2's V1SE softmax[1] from 0.044 to 0.006, so the per-net values are held to the file whose rule
 // MapBox follows, the one that also covers the other 1,830 dev photos.
+//
+// pipeline.json's prob_real is held to sampleTol for the raw box and to REFERENCE §2's 0.02 for
+// the mapped one, where its other integer rule moves F2's box a pixel (0.0035 against 0.0225).
+
 func TestGoldenPipeline(t *testing.T) {
 	var cache scorerCache
 	csv := map[BoxMode]map[string]devRow{}
@@ -166,16 +170,20 @@ func TestGoldenPipeline(t *testing.T) {
 				if mode == BoxMapped && math.Abs(want-g.ProbRealMapped) > 1e-6 {
 					t.Fatalf("golden file inconsistent: %v vs %v", want, g.ProbRealMapped)
 				}
-				if math.Abs(res.ProbReal-want) > 0.02 {
-					t.Errorf("prob_real = %.4f, want %.4f ± 0.02 (pipeline.json)", res.ProbReal, want)
+				tol := sampleTol
+				if mode == BoxMapped {
+					tol = 0.02
+				}
+				if math.Abs(res.ProbReal-want) > tol {
+					t.Errorf("prob_real = %.6f, want %.6f ± %g (pipeline.json)", res.ProbReal, want, tol)
 				}
 				for i, net := range []string{"v2", "v1se"} {
 					w, err := strconv.ParseFloat(row.columns[net+"_p1"], 64)
 					if err != nil {
 						t.Fatalf("dev CSV column %s_p1: %v", net, err)
 					}
-					if got := res.Face.Nets[i].Softmax[1]; math.Abs(got-w) > 0.02 {
-						t.Errorf("%s softmax[1] = %.4f, want %.4f ± 0.02 (dev CSV)", net, got, w)
+					if got := res.Face.Nets[i].Softmax[1]; math.Abs(got-w) > sampleTol {
+						t.Errorf("%s softmax[1] = %.6f, want %.6f ± %g (dev CSV)", net, got, w, sampleTol)
 					}
 				}
 			})

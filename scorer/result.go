@@ -1,7 +1,3 @@
-// Package scorer turns one image into a liveness result: it loads the face detector and the
-// anti-spoof nets the manifest lists (three by default; Options.Nets picks a subset) once,
-// verified, through package models and scorer/engine; finds the face, crops it as each net was
-// trained, runs them and builds a Result. A Scorer is safe for concurrent use.
 package scorer
 
 import "encoding/json"

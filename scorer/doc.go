@@ -1,0 +1,25 @@
+// Package scorer turns one image into a liveness result: it loads the face detector and the
+// anti-spoof nets the manifest lists (three by default; Options.Nets picks a subset) once,
+// verified, through package models and scorer/engine; finds the face, crops it as each net was
+// trained, runs them and builds a Result. A Scorer is safe for concurrent use.
+//
+// # Using it from Go
+//
+// New loads the models, Score scores an image decoded by preprocess.Decode (ScoreReader decodes
+// and scores in one call), and Result.Verdict is the decision; see the example. Options' zero
+// value is the CLI's default: three nets, three crops each, threshold 0.55.
+//
+// Where the models come from (Options.ModelsDir, then in this order when it is empty):
+// $SPOOFSENSE_MODELS; the models embedded in a binary built with -tags embedmodels (the build
+// needs the verified files in models/embedded/, which `make models` puts there: a fresh clone
+// built with the tag and without them fails to compile); else the user cache
+// (~/.cache/spoofsense/models on Linux), which `spoofsense models pull` fills. Every file is
+// checked against the manifest's sha256 before it is used.
+//
+// Which build gives the CLI's numbers: the Makefile builds with GOEXPERIMENT=simd, which turns
+// on the engine's AVX-512 kernels. A build without it (plain `go build` or `go get`) runs the
+// portable Go kernels, which sum in another order, so results are close but not bit-identical:
+// image_T1's prob_real is 0.999761538081087 with the SIMD kernels and 0.9997615392990095
+// portable, and over the 1,165 scored spoof photos of the dev set the largest difference was
+// 6.9e-7 with no verdict changed. Both builds pass the same golden and dev-set tests.
+package scorer
