@@ -13,8 +13,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/models"
+	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/scorer"
 )
 
