@@ -14,7 +14,21 @@ STATICCHECK_VERSION := v0.8.2
 # portable fallback kernels, which `make test` also runs.
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build models demo test bench bench-all clean tools
+# The container image (make image, make image-test). ENGINE is docker where a docker engine
+# answers (`docker info`; the docker CLI alone is not enough), else podman where it is installed.
+# Podman on this project's machines runs rootful with vfs storage, runc and the containers.conf in
+# deploy/podman/ (no default ulimits); PODMAN_FLAGS= and CONTAINERS_CONF= undo that elsewhere.
+IMAGE          ?= spoofsense
+PODMAN_FLAGS   ?= --storage-driver vfs --runtime runc
+CONTAINERS_CONF ?= $(CURDIR)/deploy/podman/containers.conf
+export CONTAINERS_CONF
+ENGINE ?= $(eval ENGINE := $(shell if docker info >/dev/null 2>&1; then echo docker; \
+  elif command -v podman >/dev/null 2>&1; then echo podman $(PODMAN_FLAGS); fi))$(ENGINE)
+# SPDX summary of what the image holds (texts in /licenses): spoofsense itself, the models
+# (Apache-2.0, MIT) and the Go modules the binary links.
+IMAGE_LICENSES := LicenseRef-spoofsense AND Apache-2.0 AND MIT AND BSD-3-Clause AND BSD-2-Clause AND CC-BY-4.0 AND (FTL OR GPL-2.0-or-later)
+
+.PHONY: all build models demo test bench bench-all clean tools image engine
 
 all: build
 
@@ -50,6 +64,18 @@ test: tools models
 	go test -count=1 -tags embedmodels ./models/
 	CGO_ENABLED=0 go test -count=1 ./scorer/
 	GOEXPERIMENT= CGO_ENABLED=0 go test -count=1 ./scorer/...
+
+engine:
+	@[ -n "$(ENGINE)" ] || { echo "make image: no container engine: docker info fails and podman is not installed (apt-get install podman runc)" >&2; exit 1; }
+
+## image: the container image of bin/spoofsense FROM scratch, tagged $(IMAGE):$(VERSION) and :latest
+image: build engine
+	deploy/image/rootfs.sh bin/spoofsense out/image
+	$(ENGINE) build $(if $(findstring podman,$(ENGINE)),--format docker) \
+	  --build-arg VERSION=$(VERSION) --build-arg LICENSES='$(IMAGE_LICENSES)' \
+	  -t $(IMAGE):$(VERSION) -t $(IMAGE):latest .
+	@$(ENGINE) image inspect --format '{{.Size}}' $(IMAGE):$(VERSION) | \
+	  awk '{printf "image $(IMAGE):$(VERSION): %.1f MiB (%d bytes)\n", $$1/1048576, $$1}'
 
 ## bench: the engine's model benchmarks (SIMD and fallback builds, one core) beside onnxruntime's, with the ratio
 bench:
