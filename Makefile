@@ -28,7 +28,7 @@ ENGINE ?= $(eval ENGINE := $(shell if docker info >/dev/null 2>&1; then echo doc
 # (Apache-2.0, MIT) and the Go modules the binary links.
 IMAGE_LICENSES := LicenseRef-spoofsense AND Apache-2.0 AND MIT AND BSD-3-Clause AND BSD-2-Clause AND CC-BY-4.0 AND (FTL OR GPL-2.0-or-later)
 
-.PHONY: all build models demo test bench bench-all clean tools image engine
+.PHONY: all build models demo test bench bench-all clean tools image image-test image-load engine
 
 all: build
 
@@ -54,7 +54,8 @@ tools:
 	@$(GOBIN)/staticcheck -version 2>/dev/null | grep -qF '($(STATICCHECK_VERSION:v%=%))' || go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 ## test: vet, gofmt, staticcheck, the race-enabled tests (SIMD build), then the pipeline on the
-## whole dev set without the race detector, with the SIMD and with the fallback kernels
+## whole dev set without the race detector, with the SIMD and with the fallback kernels, then
+## image-test where docker or podman is there
 test: tools models
 	go vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')); \
@@ -64,6 +65,8 @@ test: tools models
 	go test -count=1 -tags embedmodels ./models/
 	CGO_ENABLED=0 go test -count=1 ./scorer/
 	GOEXPERIMENT= CGO_ENABLED=0 go test -count=1 ./scorer/...
+	@if [ -n "$(ENGINE)" ]; then $(MAKE) --no-print-directory image-test ENGINE='$(ENGINE)'; \
+	  else echo "make test: image-test not run: no docker engine answers and podman is not installed (.ci/run installs it)"; fi
 
 engine:
 	@[ -n "$(ENGINE)" ] || { echo "make image: no container engine: docker info fails and podman is not installed (apt-get install podman runc)" >&2; exit 1; }
@@ -76,6 +79,16 @@ image: build engine
 	  -t $(IMAGE):$(VERSION) -t $(IMAGE):latest .
 	@$(ENGINE) image inspect --format '{{.Size}}' $(IMAGE):$(VERSION) | \
 	  awk '{printf "image $(IMAGE):$(VERSION): %.1f MiB (%d bytes)\n", $$1/1048576, $$1}'
+
+## image-test: run the image for real (deploy/image/image-test.sh): probes, verdicts on dev photos,
+## API keys, non-root, read-only, no capabilities, HEALTHCHECK, graceful stop, podman kube play
+image-test: image
+	ENGINE='$(ENGINE)' SHARED='$(SHARED)' deploy/image/image-test.sh $(IMAGE):$(VERSION)
+
+## image-load: the load test the Kubernetes resources come from (deploy/image/load.sh): one pod's
+## size (2 CPUs, 1.5 GiB), 600 requests from 16 clients, then the 49-megapixel worst case
+image-load: image
+	ENGINE='$(ENGINE)' SHARED='$(SHARED)' deploy/image/load.sh $(IMAGE):$(VERSION)
 
 ## bench: the engine's model benchmarks (SIMD and fallback builds, one core) beside onnxruntime's, with the ratio
 bench:
