@@ -263,10 +263,17 @@ if $podman; then
   kc=spoofsense-pod-0-spoofsense
   kro=$(E inspect --format '{{.HostConfig.ReadonlyRootfs}} {{.Config.User}}' "$kc")
   [ "$kro" = "true 65532:65532" ] || fail "kube play: container read-only/user is \"$kro\", want \"true 65532:65532\""
+  # Podman stops a pod with its own 10 s timeout (it ignores terminationGracePeriodSeconds): the
+  # 5 s drain and the shutdown fit in it, and the container exits 0.
+  kstop=$(now)
+  E pod stop spoofsense-pod-0 >/dev/null 2>&1 || fail "podman pod stop failed"
+  kstop=$(since "$kstop")
+  kexit=$(E inspect --format '{{.State.ExitCode}}' "$kc")
+  [ "$kexit" = 0 ] || fail "kube play: the container exited $kexit on pod stop, want 0"
   E kube down "$played" >/dev/null 2>&1 || fail "podman kube down failed"
   played=""
   E secret rm "$tag-keys" >/dev/null
-  ok "podman kube play deploy/kubernetes/deployment.yaml: /antispoofing through port $kport answered $kanswer; no key 401; read-only, uid 65532"
+  ok "podman kube play deploy/kubernetes/deployment.yaml: /antispoofing through port $kport answered $kanswer; no key 401; read-only, uid 65532; pod stop: exit 0 after ${kstop} s"
 else
   echo "image-test: $ENGINE has no kube play: the Deployment was checked only against the API types (go test ./deploy/...)"
 fi
