@@ -74,7 +74,7 @@ engine:
 ## image: the container image of bin/spoofsense FROM scratch, tagged $(IMAGE):$(VERSION) and :latest
 image: build engine
 	deploy/image/rootfs.sh bin/spoofsense out/image
-	$(ENGINE) build $(if $(findstring podman,$(ENGINE)),--format docker) \
+	$(ENGINE) build $(if $(findstring podman,$(ENGINE)),--format docker --layers=false) \
 	  --build-arg VERSION=$(VERSION) --build-arg LICENSES='$(IMAGE_LICENSES)' \
 	  -t $(IMAGE):$(VERSION) -t $(IMAGE):latest .
 	@$(ENGINE) image inspect --format '{{.Size}}' $(IMAGE):$(VERSION) | \
