@@ -77,6 +77,8 @@ image: build engine
 	$(ENGINE) build $(if $(findstring podman,$(ENGINE)),--format docker --layers=false) \
 	  --build-arg VERSION=$(VERSION) --build-arg LICENSES='$(IMAGE_LICENSES)' \
 	  -t $(IMAGE):$(VERSION) -t $(IMAGE):latest .
+	@# The build it replaces is left untagged: remove it (only spoofsense's dangling images).
+	@$(ENGINE) image prune -f --filter label=org.opencontainers.image.title=spoofsense >/dev/null
 	@$(ENGINE) image inspect --format '{{.Size}}' $(IMAGE):$(VERSION) | \
 	  awk '{printf "image $(IMAGE):$(VERSION): %.1f MiB (%d bytes)\n", $$1/1048576, $$1}'
 
