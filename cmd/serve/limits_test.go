@@ -520,7 +520,7 @@ func TestGracefulShutdown(t *testing.T) {
 func TestDrainDelay(t *testing.T) {
 	fake := newFakeControl()
 	close(fake.release)
-	const delay = 500 * time.Millisecond
+	const delay = 2 * time.Second
 	s, err := New(Config{NewScorer: fake.newScorer, DrainDelay: delay})
 	if err != nil {
 		t.Fatal(err)
