@@ -26,7 +26,7 @@ ENGINE ?= $(eval ENGINE := $(shell if docker info >/dev/null 2>&1; then echo doc
   elif command -v podman >/dev/null 2>&1; then echo podman $(PODMAN_FLAGS); fi))$(ENGINE)
 # SPDX summary of what the image holds (texts in /licenses): spoofsense itself, the models
 # (Apache-2.0, MIT) and the Go modules the binary links.
-IMAGE_LICENSES := LicenseRef-spoofsense AND Apache-2.0 AND MIT AND BSD-3-Clause AND BSD-2-Clause AND CC-BY-4.0 AND (FTL OR GPL-2.0-or-later)
+IMAGE_LICENSES := LicenseRef-spoofsense AND Apache-2.0 AND MIT AND BSD-3-Clause AND BSD-2-Clause AND CC-BY-4.0 AND OFL-1.1 AND (FTL OR GPL-2.0-or-later)
 
 .PHONY: all build models demo test bench bench-all clean tools image image-test image-load engine
 
