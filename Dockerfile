@@ -1,31 +1,30 @@
-# spoofsense serve in a container: one static binary with the verified models embedded, on
-# distroless (no shell, no package manager), running as a non-root user.
+# spoofsense serve in a container: the static binary that `make build` produces (models embedded
+# and verified at every load), copied into an empty image: no base image, no shell, no package
+# manager, nothing fetched. `make image` lays out out/image/ (deploy/image/rootfs.sh: the binary,
+# /etc/passwd for the non-root user 65532 and the licence texts under /licenses) and builds this
+# file with docker where a docker engine answers, else podman:
 #
-#   docker build -t spoofsense --build-arg VERSION=$(git describe --tags --always) .
+#   make image                                   # tags spoofsense:<version> and spoofsense:latest
 #   docker run --rm -p 8080:8080 -e SPOOFSENSE_API_KEYS=change-me spoofsense
 #
-# Settings come from SPOOFSENSE_* variables (SPOOFSENSE_MAX_INFLIGHT, SPOOFSENSE_QUEUE, ...) or
-# from flags appended to `docker run ... spoofsense --flag value`.
-
-FROM golang:1.26 AS build
-WORKDIR /src
-COPY go.mod go.sum ./
-RUN go mod download
-COPY . .
-ARG VERSION=
-ENV GOEXPERIMENT=simd CGO_ENABLED=0
-# `make build` pulls and verifies the models (sha256 from the manifest), then builds
-# bin/spoofsense statically with them embedded.
-RUN make build ${VERSION:+VERSION=$VERSION}
-
-FROM gcr.io/distroless/static:nonroot
-COPY --from=build /src/bin/spoofsense /spoofsense
+# Settings come from SPOOFSENSE_* variables (SPOOFSENSE_MAX_INFLIGHT, SPOOFSENSE_DRAIN_DELAY, ...)
+# or from flags appended to `docker run ... spoofsense --flag value`.
+FROM scratch
+ARG VERSION=dev
+ARG SOURCE=https://github.com/spoofsense/spoofsense
+ARG LICENSES=LicenseRef-spoofsense
+LABEL org.opencontainers.image.title="spoofsense" \
+      org.opencontainers.image.description="Offline face liveness (presentation attack detection) REST service" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.licenses="${LICENSES}"
+COPY out/image/ /
 USER 65532:65532
-ENV SPOOFSENSE_LOG_FORMAT=json
+ENV SPOOFSENSE_ADDR=0.0.0.0:8080 SPOOFSENSE_LOG_FORMAT=json
 EXPOSE 8080
-# The binary probes itself: no shell or curl in the image. /healthz is "the process answers";
-# a failed model load or self-test ends the process (exit 4), and readiness for traffic is
-# /readyz, for an orchestrator's readiness probe (see the README).
+# The binary probes itself (no shell or curl in the image): healthy means ready, i.e. the models
+# loaded and the self-test ran them; a failed load or self-test ends the process (exit 4).
+# Podman keeps a HEALTHCHECK only in docker-format images (make image builds with --format docker).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["/spoofsense", "serve", "--healthcheck", "http://127.0.0.1:8080/healthz"]
-ENTRYPOINT ["/spoofsense", "serve", "--addr", "0.0.0.0:8080"]
+  CMD ["/spoofsense", "serve", "--healthcheck", "http://127.0.0.1:8080/readyz"]
+ENTRYPOINT ["/spoofsense", "serve"]

@@ -12,7 +12,21 @@ LDFLAGS := -s -w -X github.com/spoofsense/spoofsense/cmd.version=$(VERSION)
 # portable fallback kernels, which `make test` also runs.
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build models demo deps test bench bench-all mutation clean
+# The container image (make image, make image-test). ENGINE is docker where a docker engine
+# answers (`docker info`; the docker CLI alone is not enough), else podman where it is installed.
+# Podman on this project's machines runs rootful with vfs storage, runc and the containers.conf in
+# deploy/podman/ (no default ulimits); PODMAN_FLAGS= and CONTAINERS_CONF= undo that elsewhere.
+IMAGE          ?= spoofsense
+PODMAN_FLAGS   ?= --storage-driver vfs --runtime runc
+CONTAINERS_CONF ?= $(CURDIR)/deploy/podman/containers.conf
+export CONTAINERS_CONF
+ENGINE ?= $(eval ENGINE := $(shell if docker info >/dev/null 2>&1; then echo docker; \
+  elif command -v podman >/dev/null 2>&1; then echo podman $(PODMAN_FLAGS); fi))$(ENGINE)
+# SPDX summary of what the image holds (texts in /licenses): spoofsense itself, the models
+# (Apache-2.0, MIT) and the Go modules the binary links.
+IMAGE_LICENSES := LicenseRef-spoofsense AND Apache-2.0 AND MIT AND BSD-3-Clause AND BSD-2-Clause AND CC-BY-4.0 AND OFL-1.1 AND (FTL OR GPL-2.0-or-later)
+
+.PHONY: all build models demo deps test bench bench-all mutation clean image image-test image-load engine
 
 all: build
 
@@ -54,7 +68,7 @@ deps:
 
 ## test: vet, gofmt, staticcheck (a go.mod tool, fetched like any module), the race-enabled
 ## tests (SIMD build), then the pipeline on the whole dev set without the race detector, with
-## the SIMD and with the fallback kernels
+## the SIMD and with the fallback kernels, then image-test where docker or podman is there
 test: deps models
 	go vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')); \
@@ -64,6 +78,32 @@ test: deps models
 	go test -count=1 -tags embedmodels ./models/
 	CGO_ENABLED=0 go test -count=1 ./scorer/
 	GOEXPERIMENT= CGO_ENABLED=0 go test -count=1 ./scorer/...
+	@if [ -n "$(ENGINE)" ]; then $(MAKE) --no-print-directory image-test ENGINE='$(ENGINE)'; \
+	  else echo "make test: image-test not run: no docker engine answers and podman is not installed (.ci/run installs it)"; fi
+
+engine:
+	@[ -n "$(ENGINE)" ] || { echo "make image: no container engine: docker info fails and podman is not installed (apt-get install podman runc)" >&2; exit 1; }
+
+## image: the container image of bin/spoofsense FROM scratch, tagged $(IMAGE):$(VERSION) and :latest
+image: build engine
+	deploy/image/rootfs.sh bin/spoofsense out/image
+	$(ENGINE) build $(if $(findstring podman,$(ENGINE)),--format docker --layers=false) \
+	  --build-arg VERSION=$(VERSION) --build-arg LICENSES='$(IMAGE_LICENSES)' \
+	  -t $(IMAGE):$(VERSION) -t $(IMAGE):latest .
+	@# The build it replaces is left untagged: remove it (only spoofsense's dangling images).
+	@$(ENGINE) image prune -f --filter label=org.opencontainers.image.title=spoofsense >/dev/null
+	@$(ENGINE) image inspect --format '{{.Size}}' $(IMAGE):$(VERSION) | \
+	  awk '{printf "image $(IMAGE):$(VERSION): %.1f MiB (%d bytes)\n", $$1/1048576, $$1}'
+
+## image-test: run the image for real (deploy/image/image-test.sh): probes, verdicts on dev photos,
+## API keys, non-root, read-only, no capabilities, HEALTHCHECK, graceful stop, podman kube play
+image-test: image
+	ENGINE='$(ENGINE)' SHARED='$(SHARED)' deploy/image/image-test.sh $(IMAGE):$(VERSION)
+
+## image-load: the load test the Kubernetes resources come from (deploy/image/load.sh): one pod's
+## size (2 CPUs, 1.5 GiB), 600 requests from 16 clients, then the 49-megapixel worst case
+image-load: image
+	ENGINE='$(ENGINE)' SHARED='$(SHARED)' deploy/image/load.sh $(IMAGE):$(VERSION)
 
 ## bench: the engine's model benchmarks (SIMD and fallback builds, one core) beside onnxruntime's, with the ratio
 bench:

@@ -345,8 +345,14 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// handleReadyz answers 200 once the models are loaded and the self-test passed, 503 before.
+// handleReadyz answers 200 once the models are loaded and the self-test passed, 503 before and
+// from the stop signal on (so that an orchestrator sends no new work while in-flight work drains).
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeError(w, r, &apiError{Status: http.StatusServiceUnavailable, Code: codeNotReady,
+			Message: "shutting down: finishing the requests in flight"})
+		return
+	}
 	if s.Ready() {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 		return

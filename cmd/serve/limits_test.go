@@ -513,6 +513,84 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 }
 
+// With a drain delay, the stop signal fails /readyz at once while the server goes on answering
+// (closing each connection after its answer) until the delay ends; then the port closes and Serve
+// returns nil. An orchestrator's readiness probe so takes the instance out of rotation before any
+// connection is refused.
+func TestDrainDelay(t *testing.T) {
+	fake := newFakeControl()
+	close(fake.release)
+	const delay = 2 * time.Second
+	s, err := New(Config{NewScorer: fake.newScorer, DrainDelay: delay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	waitFor(t, "readiness", s.Ready)
+	get := func(path string) (int, string) {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if st, body := get("/readyz"); st != 200 {
+		t.Fatalf("readyz before the stop: %d %s", st, body)
+	}
+
+	stopped := time.Now()
+	cancel()
+	waitFor(t, "readyz to fail", func() bool { st, _ := get("/readyz"); return st == 503 })
+	if st, body := get("/readyz"); !strings.Contains(body, codeNotReady) || !strings.Contains(body, "shutting down") {
+		t.Errorf("readyz while draining: %d %s, want 503 not_ready saying it is shutting down", st, body)
+	}
+	resp, err := http.Post(url+"/antispoofing", "application/json", strings.NewReader(b64JSON(imgLive)))
+	if err != nil {
+		t.Fatalf("POST while draining: %v, want an answer", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"success":true`) {
+		t.Errorf("POST while draining: %d %s, want 200 success", resp.StatusCode, body)
+	}
+	if !resp.Close {
+		t.Error("an answer while draining keeps its connection open, want Connection: close")
+	}
+	if time.Since(stopped) >= delay {
+		t.Fatalf("the checks took longer than the drain delay (%s): raise it", delay)
+	}
+	select {
+	case err := <-served:
+		t.Fatalf("Serve returned %v before the drain delay ended", err)
+	default:
+	}
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve: %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after the drain delay")
+	}
+	if d := time.Since(stopped); d < delay {
+		t.Errorf("Serve returned %s after the stop, before the drain delay of %s", d, delay)
+	}
+	if c, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+		c.Close()
+		t.Error("the port still accepts after Serve returned")
+	}
+}
+
 func TestShutdownTimeout(t *testing.T) {
 	fake := newFakeControl()
 	s, err := New(Config{NewScorer: fake.newScorer, ShutdownTimeout: 50 * time.Millisecond})

@@ -62,6 +62,7 @@ type ServeOptions struct {
 	RequestTimeout  time.Duration
 	IdleTimeout     time.Duration
 	ShutdownTimeout time.Duration
+	DrainDelay      time.Duration
 
 	// Healthcheck, when set, makes the run a probe instead of a server: GET this URL and exit 0
 	// on 200, 1 otherwise (for container HEALTHCHECKs in images without a shell or curl).
@@ -92,8 +93,9 @@ upper case with dashes as underscores (SPOOFSENSE_ADDR, SPOOFSENSE_MAX_INFLIGHT,
 the command line wins. API keys come from --api-keys-file (one per line, # comments) and/or
 SPOOFSENSE_API_KEYS (comma-separated); when any is set, the POST routes need the x-api-key header.
 
-The server stops on SIGINT or SIGTERM: it stops accepting, lets in-flight requests finish
-(up to --shutdown-timeout) and exits 0.`,
+The server stops on SIGINT or SIGTERM: /readyz fails at once, it keeps serving for --drain-delay
+(default 0), then stops accepting, lets in-flight requests finish (up to --shutdown-timeout) and
+exits 0.`,
 		Example: `  spoofsense serve --addr 127.0.0.1:8080
   SPOOFSENSE_API_KEYS=k1,k2 spoofsense serve --log-format json
   curl -s -H 'Content-Type: application/json' -d "{\"data\":\"$(base64 -w0 selfie.jpg)\"}" localhost:8080/antispoofing
@@ -133,6 +135,7 @@ The server stops on SIGINT or SIGTERM: it stops accepting, lets in-flight reques
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", DefaultRequestTimeout, "time allowed for the queue wait plus the inference")
 	fl.DurationVar(&opts.IdleTimeout, "idle-timeout", DefaultIdleTimeout, "idle keep-alive connections are closed after this")
 	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "time in-flight requests get to finish on shutdown")
+	fl.DurationVar(&opts.DrainDelay, "drain-delay", 0, "on SIGTERM, keep serving this long with /readyz failing before closing the port (e.g. 5s behind a load balancer)")
 	fl.StringVar(&opts.Healthcheck, "healthcheck", "", "probe this `URL` (e.g. http://127.0.0.1:8080/readyz) and exit 0 on 200 instead of serving")
 	return cmd
 }
@@ -194,6 +197,9 @@ func (o *ServeOptions) validate() error {
 		return cmdutil.UsageError("--max-body %d: want at least 1 byte", o.MaxBodyBytes)
 	case o.MaxScorers < 1:
 		return cmdutil.UsageError("--max-scorers %d: want at least 1", o.MaxScorers)
+	}
+	if o.DrainDelay < 0 {
+		return cmdutil.UsageError("--drain-delay %s: want 0 or a positive duration", o.DrainDelay)
 	}
 	for _, d := range []struct {
 		flag string
@@ -259,6 +265,7 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 		RequestTimeout:  opts.RequestTimeout,
 		IdleTimeout:     opts.IdleTimeout,
 		ShutdownTimeout: opts.ShutdownTimeout,
+		DrainDelay:      opts.DrainDelay,
 	})
 	if err != nil {
 		return err

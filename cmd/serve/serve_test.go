@@ -54,15 +54,16 @@ func TestServeFlags(t *testing.T) {
 		{"defaults", nil, nil, func(o *ServeOptions) bool {
 			return o.Addr == "127.0.0.1:8080" && o.LogFormat == "text" && o.Queue == 64 && o.MaxBodyBytes == 10485760 &&
 				o.Threshold == 0.55 && o.Faces == "largest" && o.Crops == "multi" && o.ShutdownTimeout == 30*time.Second &&
-				len(o.APIKeys) == 0 && o.Version == "v1"
+				o.DrainDelay == 0 && len(o.APIKeys) == 0 && o.Version == "v1"
 		}, 0},
 		{"flags", nil, []string{"--addr", "0.0.0.0:9000", "--log-format", "json", "--max-inflight", "3", "--queue", "0", "--threshold", "0.7", "--crops", "multi"},
 			func(o *ServeOptions) bool {
 				return o.Addr == "0.0.0.0:9000" && o.LogFormat == "json" && o.MaxInflight == 3 && o.Queue == 0 && o.Threshold == 0.7 && o.Crops == "multi"
 			}, 0},
-		{"environment", map[string]string{"SPOOFSENSE_ADDR": ":7000", "SPOOFSENSE_API_KEYS": "a, b,,c", "SPOOFSENSE_SHUTDOWN_TIMEOUT": "5s", "SPOOFSENSE_API_KEYS_FILE": "/k"}, nil,
+		{"environment", map[string]string{"SPOOFSENSE_ADDR": ":7000", "SPOOFSENSE_API_KEYS": "a, b,,c", "SPOOFSENSE_SHUTDOWN_TIMEOUT": "5s", "SPOOFSENSE_API_KEYS_FILE": "/k", "SPOOFSENSE_DRAIN_DELAY": "3s"}, nil,
 			func(o *ServeOptions) bool {
-				return o.Addr == ":7000" && slices.Equal(o.APIKeys, []string{"a", "b", "c"}) && o.ShutdownTimeout == 5*time.Second && o.APIKeysFile == "/k"
+				return o.Addr == ":7000" && slices.Equal(o.APIKeys, []string{"a", "b", "c"}) && o.ShutdownTimeout == 5*time.Second && o.APIKeysFile == "/k" &&
+					o.DrainDelay == 3*time.Second
 			}, 0},
 		{"flag beats environment", map[string]string{"SPOOFSENSE_ADDR": ":7000"}, []string{"--addr", ":7001"},
 			func(o *ServeOptions) bool { return o.Addr == ":7001" }, 0},
@@ -74,6 +75,7 @@ func TestServeFlags(t *testing.T) {
 		{"bad threshold", nil, []string{"--threshold", "1.5"}, nil, cmdutil.ExitUsage},
 		{"bad max-inflight", nil, []string{"--max-inflight", "0"}, nil, cmdutil.ExitUsage},
 		{"bad shutdown timeout", nil, []string{"--shutdown-timeout", "0s"}, nil, cmdutil.ExitUsage},
+		{"negative drain delay", nil, []string{"--drain-delay", "-1s"}, nil, cmdutil.ExitUsage},
 		{"no arguments", nil, []string{"extra"}, nil, -1},
 	}
 	for _, tt := range tests {

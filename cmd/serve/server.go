@@ -73,6 +73,11 @@ type Config struct {
 	RequestTimeout  time.Duration
 	IdleTimeout     time.Duration
 	ShutdownTimeout time.Duration
+	// DrainDelay is how long Serve keeps accepting and answering after its context is cancelled,
+	// with /readyz already failing, before it closes the listener (default 0: close at once).
+	// Under an orchestrator it gives the load balancer time to stop sending new connections, so
+	// none arrives at a closed port during a rolling update.
+	DrainDelay time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -136,6 +141,7 @@ type Server struct {
 	routes  []route
 
 	ready     atomic.Bool
+	draining  atomic.Bool // the stop signal came: /readyz fails while in-flight work finishes
 	mu        sync.Mutex
 	warmErr   error                 // why the warm-up failed, for /readyz
 	modelsVer []scorer.ModelVersion // from the self-test result, for /version
@@ -284,8 +290,21 @@ func (s *Server) httpServer(ctx context.Context) *http.Server {
 	}
 }
 
-// shutdown stops hs gracefully within the shutdown timeout.
+// shutdown fails readiness, keeps serving for the drain delay, then stops hs gracefully within
+// the shutdown timeout.
 func (s *Server) shutdown(ctx context.Context, hs *http.Server, serveErr <-chan error) error {
+	s.draining.Store(true)
+	if d := s.cfg.DrainDelay; d > 0 {
+		// Answers now close their connection, so a client's next request goes through the
+		// load balancer to another instance instead of to this one as it closes.
+		hs.SetKeepAlivesEnabled(false)
+		s.log.Info("draining", "in_flight", s.adm.admitted(), "drain_delay", d.String())
+		select {
+		case <-time.After(d):
+		case err := <-serveErr:
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 	s.log.Info("shutting down", "in_flight", s.adm.admitted(), "timeout", s.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
