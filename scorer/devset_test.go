@@ -40,17 +40,24 @@ func readDevCSV(t *testing.T, name string) []devRow {
 	return rows
 }
 
-// TestDevSetAgreement checks REFERENCE §2: a pipeline using the same box option agrees with the
-// OpenCV reference on at least 95% of the dev images within 0.05 of prob_real.
+// TestDevSetAgreement checks REFERENCE §2 — a pipeline using the same box option agrees with
+// the OpenCV reference on at least 95% of the dev images within 0.05 of prob_real — and holds
+// it to the agreement it really has (measured 2026-12-01): all but 1–2 of the 1,825 scored
+// images agree within 0.001, so at least 99.5% must (a bias such as prob_real × 0.985 fails),
+// and none may be further off than worst, a little above the largest gap seen. The few
+// outliers are images where the detector's box differs by a few pixels from OpenCV's (the
+// 3-net file's 0.094 is such a box, 100,44 97×144 against 101,50 94×138, on a replay photo
+// whose third-net crop at 1.2 is unstable).
 func TestDevSetAgreement(t *testing.T) {
 	cases := []struct {
-		file string
-		opts Options
+		file  string
+		opts  Options
+		worst float64
 	}{
-		{"dev_opencv_rawbox.csv", Options{Box: BoxRaw, Crops: CropsSingle, Nets: twoNets}},
-		{"dev_opencv_multicrop.csv", Options{Box: BoxRaw, Crops: CropsMulti, Nets: twoNets}},
-		{"dev_opencv_mappedbox.csv", Options{Box: BoxMapped, Crops: CropsSingle, Nets: twoNets}},
-		{"dev_opencv_3net.csv", Options{}},
+		{"dev_opencv_rawbox.csv", Options{Box: BoxRaw, Crops: CropsSingle, Nets: twoNets}, 0.015},
+		{"dev_opencv_multicrop.csv", Options{Box: BoxRaw, Crops: CropsMulti, Nets: twoNets}, 0.015},
+		{"dev_opencv_mappedbox.csv", Options{Box: BoxMapped, Crops: CropsSingle, Nets: twoNets}, 0.025},
+		{"dev_opencv_3net.csv", Options{}, 0.1},
 	}
 	var cache scorerCache
 	for caseIdx, tc := range cases {
@@ -119,15 +126,22 @@ func TestDevSetAgreement(t *testing.T) {
 					worst, worstFile = d, rows[i].file
 				}
 			}
-			t.Logf("%s: largest prob_real difference %.2g (%s)", tc.file, worst, worstFile)
-			for _, lim := range []float64{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02} {
-				k := 0
-				for i := first; i < len(rows); i += stride {
-					if rows[i].faces > 0 && !results[i].faceMismatch && math.Abs(results[i].got-rows[i].probReal) <= lim {
-						k++
+			close1, scored := 0, 0
+			for i := first; i < len(rows); i += stride {
+				if rows[i].faces > 0 && !results[i].faceMismatch {
+					scored++
+					if math.Abs(results[i].got-rows[i].probReal) <= 0.001 {
+						close1++
 					}
 				}
-				t.Logf("%s: %d of %d within %g", tc.file, k, n, lim)
+			}
+			t.Logf("%s: %d of %d scored images within 0.001; largest difference %.2g (%s)", tc.file, close1, scored, worst, worstFile)
+			if worst > tc.worst {
+				t.Errorf("%s differs by %.4f, want at most %g", worstFile, worst, tc.worst)
+			}
+			// Under the race detector a handful of images: at most one may be off.
+			if need := 0.995 * float64(scored); float64(close1) < need && scored-close1 > 1 {
+				t.Errorf("%d of %d scored images within 0.001 of the reference, want at least 99.5%%", close1, scored)
 			}
 			share := float64(agree) / float64(n)
 			t.Logf("%s: %d of %d images within 0.05 (%.1f%%), %d face/no-face disagreements", tc.file, agree, n, 100*share, faceMis)
