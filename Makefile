@@ -113,6 +113,10 @@ bench:
 bench-all:
 	go test -run '^$$' -bench . -benchmem ./...
 
+## mutation: apply each change of .ci/mutations.tsv in turn and check a test fails (not in make test)
+mutation:
+	.ci/mutation.sh
+
 clean:
 	rm -rf bin out
 
