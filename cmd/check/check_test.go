@@ -74,6 +74,7 @@ func TestNewCmdCheckFlags(t *testing.T) {
 		{name: "unknown format", args: "-o xml a.jpg", wantErr: "--output"},
 		{name: "unknown faces", args: "--faces some a.jpg", wantErr: "--faces"},
 		{name: "unknown crops", args: "--crops triple a.jpg", wantErr: "--crops"},
+		{name: "unknown net", args: "--nets MiniFASNetV3 a.jpg", wantErr: `--nets "MiniFASNetV3": unknown net`},
 		{name: "unknown box", args: "--box square a.jpg", wantErr: "--box"},
 		{name: "bad glob", args: "--include [ a.jpg", wantErr: "--include"},
 		{name: "annotate to stdout", args: "--annotate - a.jpg", wantErr: "--annotate"},

@@ -149,6 +149,7 @@ func TestFlagsReachOptions(t *testing.T) {
 		{name: "two dirs", args: []string{dir, dir}, wantCode: 2},
 		{name: "bad threshold", args: []string{dir, "--threshold", "0"}, wantCode: 2, wantErr: "--threshold"},
 		{name: "bad target", args: []string{dir, "--target-apcer", "1"}, wantCode: 2, wantErr: "--target-apcer"},
+		{name: "bad nets", args: []string{dir, "--nets", "MiniFASNetV2,UltraFace-RFB-320"}, wantCode: 2, wantErr: "--nets"},
 		{name: "bad gate", args: []string{dir, "--max-bpcer", "1.5"}, wantCode: 2, wantErr: "--max-bpcer"},
 		{name: "tolerance without baseline", args: []string{dir, "--tolerance", "0.1"}, wantCode: 2, wantErr: "--baseline"},
 		{name: "bad format", args: []string{dir, "-o", "csv"}, wantCode: 2, wantErr: "--output"},

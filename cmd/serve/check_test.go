@@ -72,6 +72,8 @@ func TestCheck(t *testing.T) {
 		{name: "bad threshold", query: "?threshold=1.5", contentType: "image/jpeg", body: strings.NewReader(imgLive), wantStatus: 400, wantCode: codeInvalidParameter},
 		{name: "threshold not a number", query: "?threshold=high", contentType: "image/jpeg", body: strings.NewReader(imgLive), wantStatus: 400, wantCode: codeInvalidParameter},
 		{name: "bad faces", query: "?faces=biggest", contentType: "image/jpeg", body: strings.NewReader(imgLive), wantStatus: 400, wantCode: codeInvalidParameter},
+		{name: "bad nets", query: "?nets=MiniFASNetV3", contentType: "image/jpeg", body: strings.NewReader(imgLive), wantStatus: 400, wantCode: codeInvalidParameter},
+		{name: "nets listed twice", query: "?nets=MiniFASNetV2,minifasnetv2", contentType: "image/jpeg", body: strings.NewReader(imgLive), wantStatus: 400, wantCode: codeInvalidParameter},
 		{name: "bad crops", query: "?crops=many", contentType: "image/jpeg", body: strings.NewReader(imgLive), wantStatus: 400, wantCode: codeInvalidParameter},
 		{name: "unknown parameter", query: "?treshold=0.5", contentType: "image/jpeg", body: strings.NewReader(imgLive), wantStatus: 400, wantCode: codeInvalidParameter},
 		{name: "empty raw body", contentType: "image/jpeg", body: strings.NewReader(""), wantStatus: 400, wantCode: codeMissingImage},
@@ -177,5 +179,24 @@ func TestCheckOverridesBuildScorersOnce(t *testing.T) {
 	}
 	if n := ts.scorers.size(); n != 2 {
 		t.Errorf("%d override scorers held, want 2", n)
+	}
+}
+
+// TestCheckNets: nets= builds a scorer for that net set once, in manifest order whatever the
+// spelling, and nets=all is the default scorer.
+func TestCheckNets(t *testing.T) {
+	ts := newTestServer(t, nil)
+	for _, q := range []string{"?nets=MiniFASNetV2,MiniFASNetV1SE", "?nets=all", "?nets=minifasnetv1se,MiniFASNetV2", ""} {
+		if a := ts.send(t, http.MethodPost, "/v1/check"+q, "image/jpeg", strings.NewReader(imgLive), nil); a.status != 200 {
+			t.Fatalf("%s: status %d: %s", q, a.status, a.body)
+		}
+	}
+	var got []string
+	for _, o := range ts.fake.builtOptions() {
+		got = append(got, strings.Join(o.Nets, "+"))
+	}
+	want := "MiniFASNetV2+MiniFASNetV1SE+MiniFASNetV2SE-128 MiniFASNetV2+MiniFASNetV1SE"
+	if strings.Join(got, " ") != want {
+		t.Errorf("built scorers for nets %q, want %q", strings.Join(got, " "), want)
 	}
 }
