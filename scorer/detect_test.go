@@ -26,6 +26,13 @@ func TestSelectDetections(t *testing.T) {
 			want:   []Detection{{0, 0, 1, 1, .95}},
 		},
 		{
+			name:   "IoU 0.43 suppressed (above 0.3, below a looser 0.5)",
+			scores: []float32{0, .8, 0, .9},
+			// boxes of area 1 overlapping 0.6 wide: inter .6, union 1.4
+			boxes: []float32{0.4, 0, 1.4, 1, 0, 0, 1, 1},
+			want:  []Detection{{0, 0, 1, 1, .9}},
+		},
+		{
 			name:   "IoU exactly below 0.3 kept, sorted by score",
 			scores: []float32{0, .8, 0, .9},
 			// boxes of area 1 overlapping 0.4 wide: inter .4, union 1.6, IoU 0.25
