@@ -350,3 +350,34 @@ func TestParseLabel(t *testing.T) {
 		t.Error("Marshal(Label(0)) succeeded")
 	}
 }
+
+// TestWorstAPCERAtTargetExactly: a worst-case APCER equal to the target meets it (≤), so the
+// recommended point is the lowest threshold where 1 of 4 attacks passes, not a higher one.
+func TestWorstAPCERAtTargetExactly(t *testing.T) {
+	samples := []Sample{
+		{ID: "b1", Label: BonaFide, Score: 0.5}, {ID: "b2", Label: BonaFide, Score: 0.6}, {ID: "b3", Label: BonaFide, Score: 0.95},
+		{ID: "p1", Label: Attack, Species: "print", Score: 0.1}, {ID: "p2", Label: Attack, Species: "print", Score: 0.2},
+		{ID: "p3", Label: Attack, Species: "print", Score: 0.3}, {ID: "p4", Label: Attack, Species: "print", Score: 0.9},
+	}
+	r, err := Evaluate(samples, 0.55, Options{Targets: []float64{0.25}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := r.BPCERAtWorstAPCER[0]
+	if op.Threshold.Or(-1) != 0.5 || op.APCER.Or(-1) != 0.25 || op.BPCER.Or(-1) != 0 || op.APCERSpecies != "print" {
+		t.Errorf("point %+v, want threshold 0.5 with APCER 0.25 (print) and BPCER 0", op)
+	}
+}
+
+// TestWilsonEnds: at 0 of n the lower bound is exactly 0 and at n of n the upper exactly 1,
+// for every n (the formula's rounding leaves about a quarter of them a hair off otherwise).
+func TestWilsonEnds(t *testing.T) {
+	for n := 1; n <= 500; n++ {
+		if lo, _, _ := Wilson(0, n, 0.95); lo != 0 {
+			t.Fatalf("Wilson(0, %d) lower bound %g, want 0", n, lo)
+		}
+		if _, hi, _ := Wilson(n, n, 0.95); hi != 1 {
+			t.Fatalf("Wilson(%d, %d) upper bound %g, want 1", n, n, hi)
+		}
+	}
+}
