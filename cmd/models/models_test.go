@@ -350,3 +350,25 @@ func TestLicensesPrintsEveryText(t *testing.T) {
 		t.Error("licence texts missing from the output")
 	}
 }
+
+// TestPullReplacesAlteredFile: a file of the right size but other bytes in the target
+// directory is not "already verified": pull fetches the model again and the file verifies.
+func TestPullReplacesAlteredFile(t *testing.T) {
+	t.Setenv(models.EnvMirror, "")
+	dir := filepath.Join(t.TempDir(), "models")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	v2, _ := models.Lookup(models.NameMiniFASNetV2)
+	if err := os.WriteFile(filepath.Join(dir, v2.File), make([]byte, v2.Size), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, []string{"--models", dir, "models", "pull", "MiniFASNetV2", "--mirror", fixtures.Path(t, "models")}, nil, nil)
+	if res.code != 0 || !strings.Contains(res.errOut, v2.File+": pulled from ") {
+		t.Fatalf("exit %d (%v), stderr %q: want the altered file pulled again", res.code, res.err, res.errOut)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, v2.File))
+	if err != nil || v2.Verify(b) != nil {
+		t.Errorf("after pull the file does not verify: %v", err)
+	}
+}
