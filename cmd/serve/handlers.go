@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spoofsense/spoofsense/cmd/cmdutil"
 	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/scorer"
 )
@@ -198,9 +199,9 @@ func (s *Server) checkOptions(q url.Values) (scorer.Options, *float64, *apiError
 		v := vals[len(vals)-1]
 		switch name {
 		case "threshold":
-			t, err := strconv.ParseFloat(v, 64)
-			if err != nil || t < 0 || t > 1 {
-				return bad("threshold %q: want a number in [0, 1]", v)
+			t, err := cmdutil.ParseThreshold("threshold", v)
+			if err != nil {
+				return bad("%v", err)
 			}
 			threshold = &t
 		case "faces":

@@ -178,9 +178,10 @@ func (o *ServeOptions) validate() error {
 			return err
 		}
 	}
+	if err := cmdutil.ValidateThreshold("--threshold", o.Threshold); err != nil {
+		return cmdutil.UsageError("%v", err)
+	}
 	switch {
-	case o.Threshold <= 0 || o.Threshold > 1:
-		return cmdutil.UsageError("--threshold %v: want a number in (0, 1]", o.Threshold)
 	case o.MaxInflight < 1:
 		return cmdutil.UsageError("--max-inflight %d: want at least 1", o.MaxInflight)
 	case o.Queue < 0:

@@ -143,8 +143,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("serve: Config.NewScorer is nil")
 	}
 	cfg.setDefaults()
-	if t := cfg.Scorer.Threshold; t < 0 || t > 1 {
-		return nil, fmt.Errorf("serve: threshold %v is outside [0, 1]", t)
+	if err := cmdutil.ValidateThreshold("threshold", cfg.Scorer.Threshold); err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, keys: newKeySet(cfg.APIKeys)}
 	s.adm = newAdmission(cfg.MaxInflight, cfg.Queue)
