@@ -103,7 +103,14 @@ The server stops on SIGINT or SIGTERM: it stops accepting, lets in-flight reques
 				return err
 			}
 			if v, ok := os.LookupEnv(EnvAPIKeys); ok {
-				opts.APIKeys = SplitAPIKeys(v)
+				// Set means keys are wanted: a list without one ("", " , ") is a mistake that
+				// must not leave the service open, as an --api-keys-file without a key is not.
+				if opts.APIKeys = SplitAPIKeys(v); len(opts.APIKeys) == 0 {
+					return cmdutil.UsageError("%s is set but holds no API key; set keys (comma-separated) or unset it to serve without keys", EnvAPIKeys)
+				}
+			}
+			if cmd.Flags().Changed("api-keys-file") && opts.APIKeysFile == "" {
+				return cmdutil.UsageError("--api-keys-file (or %s) is set but empty; name a file of keys or unset it to serve without keys", EnvName("api-keys-file"))
 			}
 			if err := opts.validate(); err != nil {
 				return err
