@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -275,5 +276,51 @@ func TestSummaryAdd(t *testing.T) {
 	want := Summary{Total: 5, Live: 1, Spoof: 1, NoFace: 1, Rejected: 1, Errors: 1}
 	if s != want {
 		t.Errorf("Summary = %+v, want %+v", s, want)
+	}
+}
+
+// failingWriter accepts limit bytes, then fails every write, as a full disk does.
+type failingWriter struct{ limit int }
+
+var errDiskFull = errors.New("no space left on device")
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) <= w.limit {
+		w.limit -= len(p)
+		return len(p), nil
+	}
+	n := w.limit
+	w.limit = 0
+	return n, errDiskFull
+}
+
+// Every format reports a failed write from Begin, Write or End: the command turns it into
+// exit 4. The table writes only at End, the others as they go; either way the error must come
+// out, whatever byte the output fails at.
+func TestEncodersReportWriteErrors(t *testing.T) {
+	results := sampleResults()
+	for _, f := range Formats {
+		size := len(encode(t, f, EncoderOptions{}, results))
+		for _, limit := range []int{0, 1, size / 2, size - 1} {
+			enc, err := NewEncoder(f, &failingWriter{limit: limit}, EncoderOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = enc.Begin()
+			var s Summary
+			for _, r := range results {
+				if err != nil {
+					break
+				}
+				err = enc.Write(r)
+				s.Add(r)
+			}
+			if err == nil {
+				err = enc.End(s)
+			}
+			if !errors.Is(err, errDiskFull) {
+				t.Errorf("%s failing after %d bytes: error %v, want the write error", f, limit, err)
+			}
+		}
 	}
 }

@@ -46,7 +46,10 @@ func (e *tableEncoder) Write(r scorer.Result) error {
 }
 
 func (e *tableEncoder) End(Summary) error {
-	t := tablewriter.NewTable(e.w,
+	// tablewriter does not report a failed write (a full disk, a closed pipe): errWriter keeps
+	// the first one, so that `check -o table > /dev/full` fails as every other format does.
+	w := &errWriter{w: e.w}
+	t := tablewriter.NewTable(w,
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{
 			tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignLeft,
@@ -59,7 +62,28 @@ func (e *tableEncoder) End(Summary) error {
 		}
 	}
 	e.rows = nil
-	return t.Render()
+	if err := t.Render(); err != nil {
+		return err
+	}
+	return w.err
+}
+
+// errWriter passes writes on to w until one fails, then keeps that error and drops the rest.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (w *errWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	n, err := w.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	w.err = err
+	return n, err
 }
 
 func (e *tableEncoder) row(r scorer.Result) []string {
