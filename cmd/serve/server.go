@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/scorer"
 )
 
@@ -63,6 +64,13 @@ type Config struct {
 	Queue       int
 	// MaxScorers bounds the scorers kept for per-request option overrides (default 4).
 	MaxScorers int
+	// MaxBufferedBytes bounds the image bytes held for all requests at once, being uploaded or
+	// waiting to be scored (default (MaxInflight + Queue) × MaxBodyBytes); a request whose
+	// bytes do not fit gets 503 busy.
+	MaxBufferedBytes int64
+	// MaxPixels bounds the pixels (width × height) being decoded and scored at once (default
+	// the larger of 50 MP and MaxInflight × 16 MP); images wait for their share.
+	MaxPixels int64
 
 	// ReadTimeout bounds reading one request, headers and body (default 30 s); RequestTimeout
 	// bounds the queue wait plus the inference (default 60 s); IdleTimeout closes idle
@@ -89,6 +97,14 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxScorers <= 0 {
 		c.MaxScorers = DefaultMaxScorers
+	}
+	if c.MaxBufferedBytes <= 0 {
+		c.MaxBufferedBytes = int64(c.MaxInflight+c.Queue) * c.MaxBodyBytes
+	}
+	// Never less than one whole body, rounded up to the chunks bodies are held in.
+	c.MaxBufferedBytes = (max(c.MaxBufferedBytes, c.MaxBodyBytes) + chunkSize - 1) / chunkSize * chunkSize
+	if c.MaxPixels <= 0 {
+		c.MaxPixels = max(preprocess.DefaultMaxPixels, int64(c.MaxInflight)*16_000_000)
 	}
 	if c.Scorer.Threshold == 0 {
 		c.Scorer.Threshold = scorer.DefaultThreshold
@@ -122,14 +138,18 @@ func (c *Config) setDefaults() {
 // POST /v1/check, probes, metrics and the OpenAPI document. Build it with New, serve its Handler
 // on any listener (after Warmup), or let Serve do both and shut down gracefully.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	keys    keySet
-	adm     *admission
-	scorers *scorerSet
-	metrics *metrics
-	handler http.Handler
-	routes  []route
+	cfg    Config
+	log    *slog.Logger
+	keys   keySet
+	adm    *admission
+	budget *byteBudget  // bytes of request images held
+	pixels *pixelBudget // pixels being decoded and scored
+	// uploading counts the requests whose body is being read.
+	uploading atomic.Int64
+	scorers   *scorerSet
+	metrics   *metrics
+	handler   http.Handler
+	routes    []route
 
 	ready     atomic.Bool
 	mu        sync.Mutex
@@ -148,8 +168,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, keys: newKeySet(cfg.APIKeys)}
 	s.adm = newAdmission(cfg.MaxInflight, cfg.Queue)
+	s.budget = newByteBudget(cfg.MaxBufferedBytes)
+	s.pixels = newPixelBudget(cfg.MaxPixels)
 	s.scorers = newScorerSet(cfg.NewScorer, cfg.Scorer, cfg.MaxScorers)
-	s.metrics = newMetrics(s.adm)
+	s.metrics = newMetrics(s)
 	s.routes = s.routeTable()
 	s.handler = s.buildHandler()
 	return s, nil

@@ -1,0 +1,131 @@
+package serve
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+)
+
+// What the server buffers of request bodies is bounded for real: every byte it keeps (a raw or
+// multipart image, the decoded bytes of a base64 one; never the base64 text) is held in pooled
+// chunks taken from one byte budget shared by all requests. A request whose bytes do not fit
+// gets 503 busy with Retry-After, after the rest of its body was read and thrown away (so that
+// the client reads the answer instead of a reset). Chunks are taken as bytes arrive, never for
+// a declared Content-Length, so a client trickling its upload holds only what it sent.
+
+// chunkSize is the unit in which body bytes are buffered and counted against the budget.
+const chunkSize = 64 << 10
+
+var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
+
+// errBudget reports that the body buffer budget is spent.
+var errBudget = errors.New("the server's body buffer budget is spent")
+
+// byteBudget is a non-blocking counting semaphore of bytes.
+type byteBudget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+func newByteBudget(limit int64) *byteBudget { return &byteBudget{limit: limit} }
+
+// tryTake takes n bytes when they fit.
+func (b *byteBudget) tryTake(n int64) bool {
+	for {
+		u := b.used.Load()
+		if u+n > b.limit {
+			return false
+		}
+		if b.used.CompareAndSwap(u, u+n) {
+			return true
+		}
+	}
+}
+
+func (b *byteBudget) give(n int64) { b.used.Add(-n) }
+
+// inUse is how many bytes are taken.
+func (b *byteBudget) inUse() int64 { return b.used.Load() }
+
+// imageBuffer holds one request's image bytes in chunks taken from a budget. It is an
+// io.Writer; Release gives the chunks back. limit bounds its size: a write past it fails with
+// *http.MaxBytesError.
+type imageBuffer struct {
+	budget *byteBudget
+	limit  int64
+	chunks []*[chunkSize]byte
+	size   int64
+}
+
+func newImageBuffer(budget *byteBudget, limit int64) *imageBuffer {
+	return &imageBuffer{budget: budget, limit: limit}
+}
+
+func (b *imageBuffer) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		if b.size >= b.limit {
+			return written, &http.MaxBytesError{Limit: b.limit}
+		}
+		off := int(b.size % chunkSize)
+		if b.size == int64(len(b.chunks))*chunkSize { // every chunk is full
+			if !b.budget.tryTake(chunkSize) {
+				return written, errBudget
+			}
+			b.chunks = append(b.chunks, chunkPool.Get().(*[chunkSize]byte))
+		}
+		c := b.chunks[len(b.chunks)-1]
+		n := copy(c[off:], p[:min(int64(len(p)), b.limit-b.size)])
+		p = p[n:]
+		b.size += int64(n)
+		written += n
+	}
+	return written, nil
+}
+
+// WriteByte appends one byte.
+func (b *imageBuffer) WriteByte(c byte) error {
+	_, err := b.Write([]byte{c})
+	return err
+}
+
+// Len is the number of bytes held.
+func (b *imageBuffer) Len() int64 { return b.size }
+
+// Reader returns a reader over the bytes held; the buffer must not change or be released while
+// it is read.
+func (b *imageBuffer) Reader() io.Reader {
+	rs := make([]io.Reader, 0, len(b.chunks))
+	left := b.size
+	for _, c := range b.chunks {
+		n := min(left, chunkSize)
+		rs = append(rs, bytes.NewReader(c[:n]))
+		left -= n
+	}
+	return io.MultiReader(rs...)
+}
+
+// Bytes returns a copy of the bytes held (tests and small inputs).
+func (b *imageBuffer) Bytes() []byte {
+	out, _ := io.ReadAll(b.Reader())
+	return out
+}
+
+// Release gives every chunk back to the pool and the budget.
+func (b *imageBuffer) Release() {
+	for _, c := range b.chunks {
+		chunkPool.Put(c)
+	}
+	b.budget.give(int64(len(b.chunks)) * chunkSize)
+	b.chunks, b.size = nil, 0
+}
+
+// drain reads and drops what is left of a body (within its MaxBytesReader limit and the
+// connection's read deadline), so that a refused client reads its answer rather than a reset
+// when the server closes the connection under a body it is still sending.
+func drain(body io.Reader) {
+	_, _ = io.Copy(io.Discard, body)
+}
