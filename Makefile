@@ -14,7 +14,7 @@ STATICCHECK_VERSION := v0.8.2
 # portable fallback kernels, which `make test` also runs.
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build models demo test bench bench-all clean tools
+.PHONY: all build models demo test bench bench-all fuzz-short clean tools
 
 all: build
 
@@ -50,6 +50,15 @@ test: tools models
 	go test -count=1 -tags embedmodels ./models/
 	CGO_ENABLED=0 go test -count=1 ./scorer/
 	GOEXPERIMENT= CGO_ENABLED=0 go test -count=1 ./scorer/...
+
+## fuzz-short: every fuzz target for FUZZTIME each (serve's request parsers, the decoders, the loader)
+FUZZTIME ?= 10s
+fuzz-short:
+	@set -e; for spec in ./cmd/serve:FuzzJSONBody ./cmd/serve:FuzzMultipart ./cmd/serve:FuzzQuery \
+	    ./preprocess/internal/jpeg:FuzzDecode ./scorer/engine:FuzzLoad; do \
+	  echo "fuzz $${spec#*:} ($${spec%%:*}) for $(FUZZTIME)"; \
+	  go test -run '^$$' -fuzz "^$${spec#*:}$$" -fuzztime $(FUZZTIME) "$${spec%%:*}"; \
+	done
 
 ## bench: the engine's model benchmarks (SIMD and fallback builds, one core) beside onnxruntime's, with the ratio
 bench:
