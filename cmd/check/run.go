@@ -75,7 +75,9 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	prog := pool.NewProgress(opts.IO.ErrOut, showBar)
 
 	p := &pipeline{
-		in:  opts.IO.In,
+		// A read of stdin (`sleep 15 | spoofsense check -`) ends with the run's context, so
+		// that Ctrl-C exits 130 at once.
+		in:  cmdutil.ContextReader(ctx, opts.IO.In),
 		ann: ann,
 		scorer: sync.OnceValues(func() (cmdutil.ImageScorer, error) {
 			s, err := opts.LoadScorer(ctx, opts.Scorer)
@@ -190,7 +192,9 @@ func (p *pipeline) process(ctx context.Context, in input) (outcome, error) {
 			src = io.TeeReader(p.in, copied)
 		}
 	} else {
-		f, err := os.Open(in.name)
+		// Non-blocking, and closed when ctx ends: a named pipe without a writer cannot hang
+		// the run, nor can one that never ends.
+		f, err := cmdutil.OpenInput(ctx, in.name)
 		if err != nil {
 			o.res = errorResult(in.name, err)
 			return o, nil

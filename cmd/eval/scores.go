@@ -80,7 +80,7 @@ func PoolScorer(load LoadScorerFunc) ScoreFunc {
 
 // scoreFile scores one file; failures to open or decode it become an error result.
 func scoreFile(ctx context.Context, sc cmdutil.ImageScorer, name string) scorer.Result {
-	f, err := os.Open(name)
+	f, err := cmdutil.OpenInput(ctx, name)
 	if err != nil {
 		return scorer.Result{File: name, Status: scorer.StatusError, Error: err.Error()}
 	}
