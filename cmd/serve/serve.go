@@ -91,8 +91,8 @@ upper case with dashes as underscores (SPOOFSENSE_ADDR, SPOOFSENSE_MAX_INFLIGHT,
 the command line wins. API keys come from --api-keys-file (one per line, # comments) and/or
 SPOOFSENSE_API_KEYS (comma-separated); when any is set, the POST routes need the x-api-key header.
 
-The server stops on SIGINT or SIGTERM: it stops accepting, lets in-flight requests finish
-(up to --shutdown-timeout) and exits 0.`,
+The server stops on SIGINT, SIGTERM or SIGHUP (there is no reload): it stops accepting, lets
+in-flight requests finish (up to --shutdown-timeout) and exits 0.`,
 		Example: `  spoofsense serve --addr 127.0.0.1:8080
   SPOOFSENSE_API_KEYS=k1,k2 spoofsense serve --log-format json
   curl -s -H 'Content-Type: application/json' -d "{\"data\":\"$(base64 -w0 selfie.jpg)\"}" localhost:8080/antispoofing
