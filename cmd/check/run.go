@@ -98,6 +98,7 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 				return
 			}
 		}
+		prog.FoundAll()
 	}
 	var (
 		sum          report.Summary

@@ -54,9 +54,12 @@ func PoolScorer(load LoadScorerFunc) ScoreFunc {
 		}
 		prog := pool.NewProgress(req.Progress, req.Progress != nil)
 		defer prog.Finish()
+		for range req.Paths { // the dataset is listed already: the total is known
+			prog.Found()
+		}
+		prog.FoundAll()
 		paths := func(yield func(string) bool) {
 			for _, p := range req.Paths {
-				prog.Found()
 				if !yield(p) {
 					return
 				}
