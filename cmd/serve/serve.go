@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -51,6 +52,8 @@ type ServeOptions struct {
 	Queue        int
 	MaxBodyBytes int64
 	MaxScorers   int
+	MaxBuffered  int64
+	MaxPixels    int64
 
 	Threshold float64
 	Faces     string
@@ -129,6 +132,8 @@ in-flight requests finish (up to --shutdown-timeout) and exits 0.`,
 	fl.IntVar(&opts.MaxInflight, "max-inflight", runtime.NumCPU(), "images scored at once")
 	fl.IntVar(&opts.Queue, "queue", DefaultQueue, "requests that may wait for a worker beyond --max-inflight; more get 503")
 	fl.Int64Var(&opts.MaxBodyBytes, "max-body", DefaultMaxBodyBytes, "largest request body in `bytes`; larger get 413")
+	fl.Int64Var(&opts.MaxBuffered, "max-buffered", 0, "bytes of uploaded images held at once, being read or waiting (0: (max-inflight + queue) × max-body); more get 503")
+	fl.Int64Var(&opts.MaxPixels, "max-pixels", 0, "pixels (width × height) decoded at once over all workers (0: the larger of 50 MP and max-inflight × 16 MP)")
 	fl.IntVar(&opts.MaxScorers, "max-scorers", DefaultMaxScorers, "scorers kept for per-request faces/crops/box overrides")
 	fl.Float64Var(&opts.Threshold, "threshold", scorer.DefaultThreshold, "decision threshold on prob_real (/antispoofing: real when >, /v1/check: live when ≥)")
 	fl.StringVar(&opts.Faces, "faces", string(scorer.FacesLargest), "face policy: largest, all or reject-multiple")
@@ -195,6 +200,10 @@ func (o *ServeOptions) validate() error {
 		return cmdutil.UsageError("--queue %d: want 0 or more", o.Queue)
 	case o.MaxBodyBytes < 1:
 		return cmdutil.UsageError("--max-body %d: want at least 1 byte", o.MaxBodyBytes)
+	case o.MaxBuffered < 0:
+		return cmdutil.UsageError("--max-buffered %d: want 0 (the default) or more", o.MaxBuffered)
+	case o.MaxPixels < 0:
+		return cmdutil.UsageError("--max-pixels %d: want 0 (the default) or more", o.MaxPixels)
 	case o.MaxScorers < 1:
 		return cmdutil.UsageError("--max-scorers %d: want at least 1", o.MaxScorers)
 	}
@@ -249,17 +258,19 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 			Crops:     scorer.CropPolicy(opts.Crops),
 			Box:       scorer.BoxMode(opts.Box),
 		},
-		APIKeys:         keys,
-		Logger:          log,
-		Version:         opts.Version,
-		MaxBodyBytes:    opts.MaxBodyBytes,
-		MaxInflight:     opts.MaxInflight,
-		Queue:           queue,
-		MaxScorers:      opts.MaxScorers,
-		ReadTimeout:     opts.ReadTimeout,
-		RequestTimeout:  opts.RequestTimeout,
-		IdleTimeout:     opts.IdleTimeout,
-		ShutdownTimeout: opts.ShutdownTimeout,
+		APIKeys:          keys,
+		Logger:           log,
+		Version:          opts.Version,
+		MaxBodyBytes:     opts.MaxBodyBytes,
+		MaxInflight:      opts.MaxInflight,
+		Queue:            queue,
+		MaxScorers:       opts.MaxScorers,
+		MaxBufferedBytes: opts.MaxBuffered,
+		MaxPixels:        opts.MaxPixels,
+		ReadTimeout:      opts.ReadTimeout,
+		RequestTimeout:   opts.RequestTimeout,
+		IdleTimeout:      opts.IdleTimeout,
+		ShutdownTimeout:  opts.ShutdownTimeout,
 	})
 	if err != nil {
 		return err
@@ -269,8 +280,14 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 	if err != nil {
 		return cmdutil.CannotRun(fmt.Errorf("listen on %s: %w", opts.Addr, err))
 	}
+	memLimit := "GOMEMLIMIT"
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(srv.MemoryBound())
+		memLimit = fmt.Sprintf("%dMiB", srv.MemoryBound()>>20)
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "api_keys", len(keys),
-		"max_inflight", opts.MaxInflight, "queue", opts.Queue, "version", opts.Version)
+		"max_inflight", opts.MaxInflight, "queue", opts.Queue, "max_buffered_mib", srv.cfg.MaxBufferedBytes>>20,
+		"memory_limit", memLimit, "version", opts.Version)
 	if err := srv.Serve(ctx, ln); err != nil {
 		// The models did not load or the self-test failed: the service cannot run.
 		return cmdutil.CannotRun(err)

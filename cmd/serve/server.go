@@ -177,6 +177,22 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// bytesPerPixel is what decoding and scoring an image costs per pixel at most (the decoder's
+// own image, the upright RGB copy, the crops), for MemoryBound.
+const bytesPerPixel = 10
+
+// memoryHeadroom is the memory of the rest of the process (code, models, goroutines, buffers of
+// connections) in MemoryBound.
+const memoryHeadroom = 128 << 20
+
+// MemoryBound is what the server's memory is bounded by: the body budget, the pixels being
+// decoded at bytesPerPixel each, and a headroom for the rest of the process. serve sets it as
+// the Go runtime's soft memory limit (unless GOMEMLIMIT is set), so that the garbage of a flood
+// of uploads is collected before it passes the bound.
+func (s *Server) MemoryBound() int64 {
+	return s.cfg.MaxBufferedBytes + bytesPerPixel*s.cfg.MaxPixels + memoryHeadroom
+}
+
 // Handler returns the server's HTTP handler: routing, request ids, logging, metrics, API keys,
 // panic recovery and limits included.
 func (s *Server) Handler() http.Handler { return s.handler }
