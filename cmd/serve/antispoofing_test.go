@@ -172,6 +172,17 @@ func TestAPIKeys(t *testing.T) {
 	}
 }
 
+// Load balancers that probe with HEAD get the GET routes' status without a body.
+func TestHeadProbes(t *testing.T) {
+	ts := newTestServer(t, nil)
+	for _, path := range []string{"/healthz", "/readyz", "/version"} {
+		a := ts.send(t, http.MethodHead, path, "", nil, nil)
+		if a.status != 200 || len(a.body) != 0 {
+			t.Errorf("HEAD %s: %d with %d bytes, want 200 and no body", path, a.status, len(a.body))
+		}
+	}
+}
+
 func TestRouting(t *testing.T) {
 	ts := newTestServer(t, nil)
 	tests := []struct {
@@ -182,8 +193,9 @@ func TestRouting(t *testing.T) {
 	}{
 		{"GET", "/antispoofing", 405, codeMethodNotAllowed, "POST"},
 		{"PUT", "/v1/check", 405, codeMethodNotAllowed, "POST"},
-		{"POST", "/healthz", 405, codeMethodNotAllowed, "GET"},
-		{"DELETE", "/metrics", 405, codeMethodNotAllowed, "GET"},
+		{"POST", "/healthz", 405, codeMethodNotAllowed, "GET, HEAD"},
+		{"DELETE", "/metrics", 405, codeMethodNotAllowed, "GET, HEAD"},
+		{"HEAD", "/antispoofing", 405, "", "POST"},
 		{"GET", "/nope", 404, codeNotFound, ""},
 		{"GET", "/v1/check/extra", 404, codeNotFound, ""},
 	}
@@ -193,8 +205,10 @@ func TestRouting(t *testing.T) {
 			if a.status != tt.wantStatus {
 				t.Fatalf("status %d, want %d", a.status, tt.wantStatus)
 			}
-			if got := a.errorCode(t); got != tt.wantCode {
-				t.Errorf("error code %q, want %q", got, tt.wantCode)
+			if tt.method != "HEAD" { // a HEAD answer has no body
+				if got := a.errorCode(t); got != tt.wantCode {
+					t.Errorf("error code %q, want %q", got, tt.wantCode)
+				}
 			}
 			if got := a.header.Get("Allow"); got != tt.wantAllow {
 				t.Errorf("Allow %q, want %q", got, tt.wantAllow)

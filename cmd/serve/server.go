@@ -374,7 +374,8 @@ func (s *Server) buildHandler() http.Handler {
 		rts := byPath[p]
 		mux.Handle(p, s.common(p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			for _, rt := range rts {
-				if r.Method == rt.method {
+				// HEAD is GET without the body (net/http drops it): load balancers probe so.
+				if r.Method == rt.method || r.Method == http.MethodHead && rt.method == http.MethodGet {
 					if rt.protected {
 						s.protect(rt.handle)(w, r)
 					} else {
@@ -383,9 +384,12 @@ func (s *Server) buildHandler() http.Handler {
 					return
 				}
 			}
-			allow := make([]string, 0, len(rts))
+			allow := make([]string, 0, len(rts)+1)
 			for _, rt := range rts {
 				allow = append(allow, rt.method)
+				if rt.method == http.MethodGet {
+					allow = append(allow, http.MethodHead)
+				}
 			}
 			slices.Sort(allow)
 			w.Header().Set("Allow", strings.Join(allow, ", "))
