@@ -16,10 +16,17 @@ import (
 // the client reads the answer instead of a reset). Chunks are taken as bytes arrive, never for
 // a declared Content-Length, so a client trickling its upload holds only what it sent.
 
-// chunkSize is the unit in which body bytes are buffered and counted against the budget.
-const chunkSize = 64 << 10
+// Body bytes are buffered, and counted against the budget, in chunks: a small first one (so that
+// a connection that has sent a few bytes holds 4 KiB of the budget, not 64) and large ones after.
+const (
+	firstChunkSize = 4 << 10
+	chunkSize      = 64 << 10
+)
 
-var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
+var (
+	firstChunkPool = sync.Pool{New: func() any { b := make([]byte, firstChunkSize); return &b }}
+	chunkPool      = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+)
 
 // errBudget reports that the body buffer budget is spent.
 var errBudget = errors.New("the server's body buffer budget is spent")
@@ -56,8 +63,9 @@ func (b *byteBudget) inUse() int64 { return b.used.Load() }
 type imageBuffer struct {
 	budget *byteBudget
 	limit  int64
-	chunks []*[chunkSize]byte
+	chunks []*[]byte // full but the last; the first is firstChunkSize long, the others chunkSize
 	size   int64
+	held   int64 // bytes of the chunks, taken from the budget
 }
 
 func newImageBuffer(budget *byteBudget, limit int64) *imageBuffer {
@@ -70,14 +78,19 @@ func (b *imageBuffer) Write(p []byte) (int, error) {
 		if b.size >= b.limit {
 			return written, &http.MaxBytesError{Limit: b.limit}
 		}
-		off := int(b.size % chunkSize)
-		if b.size == int64(len(b.chunks))*chunkSize { // every chunk is full
-			if !b.budget.tryTake(chunkSize) {
+		if b.size == b.held { // every chunk is full
+			size, pool := int64(chunkSize), &chunkPool
+			if len(b.chunks) == 0 {
+				size, pool = firstChunkSize, &firstChunkPool
+			}
+			if !b.budget.tryTake(size) {
 				return written, errBudget
 			}
-			b.chunks = append(b.chunks, chunkPool.Get().(*[chunkSize]byte))
+			b.chunks = append(b.chunks, pool.Get().(*[]byte))
+			b.held += size
 		}
-		c := b.chunks[len(b.chunks)-1]
+		c := *b.chunks[len(b.chunks)-1]
+		off := len(c) - int(b.held-b.size)
 		n := copy(c[off:], p[:min(int64(len(p)), b.limit-b.size)])
 		p = p[n:]
 		b.size += int64(n)
@@ -101,8 +114,8 @@ func (b *imageBuffer) Reader() io.Reader {
 	rs := make([]io.Reader, 0, len(b.chunks))
 	left := b.size
 	for _, c := range b.chunks {
-		n := min(left, chunkSize)
-		rs = append(rs, bytes.NewReader(c[:n]))
+		n := min(left, int64(len(*c)))
+		rs = append(rs, bytes.NewReader((*c)[:n]))
 		left -= n
 	}
 	return io.MultiReader(rs...)
@@ -117,10 +130,14 @@ func (b *imageBuffer) Bytes() []byte {
 // Release gives every chunk back to the pool and the budget.
 func (b *imageBuffer) Release() {
 	for _, c := range b.chunks {
-		chunkPool.Put(c)
+		if len(*c) == firstChunkSize {
+			firstChunkPool.Put(c)
+		} else {
+			chunkPool.Put(c)
+		}
 	}
-	b.budget.give(int64(len(b.chunks)) * chunkSize)
-	b.chunks, b.size = nil, 0
+	b.budget.give(b.held)
+	b.chunks, b.size, b.held = nil, 0, 0
 }
 
 // drain reads and drops what is left of a body (within its MaxBytesReader limit and the

@@ -101,8 +101,8 @@ func (c *Config) setDefaults() {
 	if c.MaxBufferedBytes <= 0 {
 		c.MaxBufferedBytes = int64(c.MaxInflight+c.Queue) * c.MaxBodyBytes
 	}
-	// Never less than one whole body, rounded up to the chunks bodies are held in.
-	c.MaxBufferedBytes = (max(c.MaxBufferedBytes, c.MaxBodyBytes) + chunkSize - 1) / chunkSize * chunkSize
+	// Never less than one whole body in the chunks bodies are held in.
+	c.MaxBufferedBytes = max(c.MaxBufferedBytes, c.MaxBodyBytes+firstChunkSize+chunkSize)
 	if c.MaxPixels <= 0 {
 		c.MaxPixels = max(preprocess.DefaultMaxPixels, int64(c.MaxInflight)*16_000_000)
 	}
