@@ -178,7 +178,7 @@ func BenchmarkFloodMemory(b *testing.B) {
 	// What serve does (unless GOMEMLIMIT is set): the bound is the runtime's soft limit. The
 	// fake scorer decodes no pixels, so FLOOD_PIXELS=0 leaves their share out of the limit, as
 	// the heaviest case for the collector.
-	limit := s.MemoryBound()
+	limit := s.MemoryLimit()
 	if os.Getenv("FLOOD_PIXELS") == "0" {
 		limit -= bytesPerPixel * s.cfg.MaxPixels
 	}
@@ -226,6 +226,7 @@ func BenchmarkFloodMemory(b *testing.B) {
 	b.ReportMetric(float64(peakHeap.Load())/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(s.budget.limit)/(1<<20), "budget-MiB")
 	b.ReportMetric(float64(limit)/(1<<20), "limit-MiB")
+	b.ReportMetric(float64(s.MemoryBound())/(1<<20), "bound-MiB")
 	b.ReportMetric(float64(total.ok)/float64(b.N), "scored/op")
 	b.ReportMetric(float64(total.busy)/float64(b.N), "refused-503/op")
 	if total.failed > 0 || total.other > 0 {

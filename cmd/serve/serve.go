@@ -282,8 +282,8 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 	}
 	memLimit := "GOMEMLIMIT"
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(srv.MemoryBound())
-		memLimit = fmt.Sprintf("%dMiB", srv.MemoryBound()>>20)
+		debug.SetMemoryLimit(srv.MemoryLimit())
+		memLimit = fmt.Sprintf("%dMiB", srv.MemoryLimit()>>20)
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "api_keys", len(keys),
 		"max_inflight", opts.MaxInflight, "queue", opts.Queue, "max_buffered_mib", srv.cfg.MaxBufferedBytes>>20,

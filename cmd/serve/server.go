@@ -186,12 +186,15 @@ const bytesPerPixel = 10
 const memoryHeadroom = 128 << 20
 
 // MemoryBound is what the server's memory is bounded by: the body budget, the pixels being
-// decoded at bytesPerPixel each, and a headroom for the rest of the process. serve sets it as
-// the Go runtime's soft memory limit (unless GOMEMLIMIT is set), so that the garbage of a flood
-// of uploads is collected before it passes the bound.
+// decoded at bytesPerPixel each, and a headroom for the rest of the process.
 func (s *Server) MemoryBound() int64 {
 	return s.cfg.MaxBufferedBytes + bytesPerPixel*s.cfg.MaxPixels + memoryHeadroom
 }
+
+// MemoryLimit is the Go runtime's soft memory limit serve sets (unless GOMEMLIMIT is set): 85%
+// of MemoryBound, so that the garbage of a flood of uploads is collected well before the
+// process reaches the bound (the collector otherwise lets it grow to twice the live heap).
+func (s *Server) MemoryLimit() int64 { return s.MemoryBound() / 100 * 85 }
 
 // Handler returns the server's HTTP handler: routing, request ids, logging, metrics, API keys,
 // panic recovery and limits included.
