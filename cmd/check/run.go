@@ -48,7 +48,7 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	if opts.FilesFrom != "" {
 		walk.list, walk.listName, walk.listNUL = opts.IO.In, "stdin", opts.NullSeparated
 		if opts.FilesFrom != "-" {
-			f, err := os.Open(opts.FilesFrom)
+			f, err := cmdutil.OpenInput(ctx, opts.FilesFrom) // a FIFO cannot hang the open
 			if err != nil {
 				return cmdutil.UsageError("--files-from: %v", err)
 			}

@@ -116,3 +116,16 @@ func TestStdinReadEndsOnInterrupt(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 130", r.code, r.errOut)
 	}
 }
+
+// --files-from naming a FIFO without a writer reads as an empty list at once.
+func TestFilesFromFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "list")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	ios, _, _, _ := cmdutil.Test()
+	r := within(t, "check --files-from fifo", runAsync(t, context.Background(), ios, "--files-from", fifo))
+	if r.code != cmdutil.ExitFileError || !strings.Contains(r.errOut, "no images found") {
+		t.Errorf("exit %d, stderr %q; want 3, no images found", r.code, r.errOut)
+	}
+}
