@@ -55,7 +55,7 @@ func (s *Server) handleAntispoofing(w http.ResponseWriter, r *http.Request) {
 			Message: "send a JSON body {\"data\": \"<base64 image>\"} with Content-Type: application/json"})
 		return
 	}
-	if aerr := s.precheck(r); aerr != nil {
+	if aerr := s.precheck(w, r); aerr != nil {
 		writeError(w, r, aerr)
 		return
 	}
@@ -134,7 +134,7 @@ func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
 				"multipart/form-data field \"image\", or as application/json {\"data\": \"<base64>\"}"})
 		return
 	}
-	if aerr := s.precheck(r); aerr != nil {
+	if aerr := s.precheck(w, r); aerr != nil {
 		writeError(w, r, aerr)
 		return
 	}
@@ -242,13 +242,15 @@ func withThreshold(res scorer.Result, t float64) scorer.Result {
 	return res
 }
 
-// precheck answers before any byte of the body is read: 413 for a declared length over the
-// limit, 503 before the warm-up.
-func (s *Server) precheck(r *http.Request) *apiError {
+// precheck answers before any byte of the body is kept: 413 for a declared length over the
+// limit, 503 before the warm-up (once the body was read and dropped, so that the client reads
+// the answer rather than a reset).
+func (s *Server) precheck(w http.ResponseWriter, r *http.Request) *apiError {
 	if aerr := s.checkLength(r); aerr != nil {
 		return aerr
 	}
 	if !s.Ready() {
+		drain(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 		return &apiError{Status: http.StatusServiceUnavailable, Code: codeNotReady,
 			Message: "the models are still loading; retry shortly", RetryAfter: DefaultRetryAfter}
 	}

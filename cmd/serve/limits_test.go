@@ -61,9 +61,13 @@ func TestQueueFull(t *testing.T) {
 			t.Errorf("%s: Retry-After %q, want 1", path, a.header.Get("Retry-After"))
 		}
 	}
-	// Probes still answer while the queue is full.
+	// Probes still answer while the queue is full; readiness says the server is saturated.
 	if a := ts.send(t, http.MethodGet, "/healthz", "", nil, nil); a.status != 200 {
 		t.Errorf("healthz while full: %d", a.status)
+	}
+	if a := ts.send(t, http.MethodGet, "/readyz", "", nil, nil); a.status != 503 || a.errorCode(t) != codeBusy ||
+		!strings.Contains(string(a.body), "saturated") {
+		t.Errorf("readyz while full: %d %s, want 503 busy saying saturated", a.status, a.body)
 	}
 	close(ts.fake.release)
 	wg.Wait()
@@ -72,6 +76,9 @@ func TestQueueFull(t *testing.T) {
 	}
 	if n := ts.adm.admitted(); n != 0 {
 		t.Errorf("%d slots still held after the answers", n)
+	}
+	if a := ts.send(t, http.MethodGet, "/readyz", "", nil, nil); a.status != 200 {
+		t.Errorf("readyz after the load: %d %s, want 200", a.status, a.body)
 	}
 }
 
