@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -207,5 +209,17 @@ func TestCheckRefusesHostileThresholds(t *testing.T) {
 	// The smallest accepted threshold still scores.
 	if a := ts.send(t, http.MethodPost, "/v1/check?threshold=1e-300", "image/jpeg", strings.NewReader(imgSpoof), nil); a.status != 200 {
 		t.Errorf("threshold=1e-300: %d %s, want 200", a.status, a.body)
+	}
+}
+
+// An answer that cannot be encoded (a NaN from a broken scorer) is still a JSON 500 carrying
+// the request id.
+func TestUnencodableAnswerHasRequestID(t *testing.T) {
+	rec := httptest.NewRecorder()
+	rec.Header().Set("X-Request-Id", "rid-7")
+	writeJSON(rec, http.StatusOK, map[string]float64{"prob_real": math.NaN()})
+	var e errorBody
+	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || rec.Code != 500 || e.Error != codeInternal || e.RequestID != "rid-7" {
+		t.Errorf("%d %s (%v), want a JSON 500 internal with request_id rid-7", rec.Code, rec.Body, err)
 	}
 }
