@@ -72,31 +72,73 @@ func newImageBuffer(budget *byteBudget, limit int64) *imageBuffer {
 	return &imageBuffer{budget: budget, limit: limit}
 }
 
+// space returns the free part of the last chunk, taking a new chunk from the budget when it is
+// full, and at most what the limit leaves.
+func (b *imageBuffer) space() ([]byte, error) {
+	if b.size >= b.limit {
+		return nil, &http.MaxBytesError{Limit: b.limit}
+	}
+	if b.size == b.held { // every chunk is full
+		size, pool := int64(chunkSize), &chunkPool
+		if len(b.chunks) == 0 {
+			size, pool = firstChunkSize, &firstChunkPool
+		}
+		if !b.budget.tryTake(size) {
+			return nil, errBudget
+		}
+		b.chunks = append(b.chunks, pool.Get().(*[]byte))
+		b.held += size
+	}
+	c := *b.chunks[len(b.chunks)-1]
+	off := len(c) - int(b.held-b.size)
+	return c[off:min(len(c), off+int(b.limit-b.size))], nil
+}
+
 func (b *imageBuffer) Write(p []byte) (int, error) {
 	written := 0
 	for len(p) > 0 {
-		if b.size >= b.limit {
-			return written, &http.MaxBytesError{Limit: b.limit}
+		free, err := b.space()
+		if err != nil {
+			return written, err
 		}
-		if b.size == b.held { // every chunk is full
-			size, pool := int64(chunkSize), &chunkPool
-			if len(b.chunks) == 0 {
-				size, pool = firstChunkSize, &firstChunkPool
-			}
-			if !b.budget.tryTake(size) {
-				return written, errBudget
-			}
-			b.chunks = append(b.chunks, pool.Get().(*[]byte))
-			b.held += size
-		}
-		c := *b.chunks[len(b.chunks)-1]
-		off := len(c) - int(b.held-b.size)
-		n := copy(c[off:], p[:min(int64(len(p)), b.limit-b.size)])
+		n := copy(free, p)
 		p = p[n:]
 		b.size += int64(n)
 		written += n
 	}
 	return written, nil
+}
+
+// ReadFrom reads r to its end straight into the chunks (io.Copy uses it), so that a request
+// being uploaded holds no copy buffer beside them.
+func (b *imageBuffer) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	for {
+		if b.size >= b.limit { // full: only the end of r may follow
+			var probe [1]byte
+			n, err := io.ReadFull(r, probe[:])
+			if n == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) {
+				return total, nil
+			}
+			if err != nil && n == 0 {
+				return total, err
+			}
+			return total, &http.MaxBytesError{Limit: b.limit}
+		}
+		free, err := b.space()
+		if err != nil {
+			return total, err
+		}
+		n, err := r.Read(free)
+		b.size += int64(n)
+		total += int64(n)
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
 }
 
 // WriteByte appends one byte.

@@ -65,3 +65,34 @@ func TestSmallestBudgetTakesAWholeBody(t *testing.T) {
 		t.Errorf("a body of exactly the limit: %d %s", a.status, a.body)
 	}
 }
+
+// oneByteReader returns its bytes one Read at a time and io.EOF only on the Read after the last.
+type oneByteReader struct{ b []byte }
+
+func (r *oneByteReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	p[0], r.b = r.b[0], r.b[1:]
+	return 1, nil
+}
+
+// ReadFrom takes a body of exactly the limit (whose end comes in a Read of its own) and refuses
+// one byte more.
+func TestImageBufferReadFromAtTheLimit(t *testing.T) {
+	for _, size := range []int{firstChunkSize, firstChunkSize + 1, 3 * chunkSize} {
+		b := newImageBuffer(newByteBudget(1<<30), int64(size))
+		if _, err := io.Copy(b, &oneByteReader{b: make([]byte, size)}); err != nil || b.Len() != int64(size) {
+			t.Errorf("%d bytes at a limit of %d: %v, held %d", size, size, err, b.Len())
+		}
+		b.Release()
+		b = newImageBuffer(newByteBudget(1<<30), int64(size))
+		if _, err := io.Copy(b, &oneByteReader{b: make([]byte, size+1)}); !errors.As(err, new(*http.MaxBytesError)) {
+			t.Errorf("%d bytes at a limit of %d: %v, want a MaxBytesError", size+1, size, err)
+		}
+		b.Release()
+	}
+}

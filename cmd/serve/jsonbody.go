@@ -51,7 +51,7 @@ var errEndOfInput = errors.New("unexpected end of JSON input")
 // into out. The error is a *jsonBodyError (not JSON, no data, duplicate data), a *base64Error
 // (data is not base64; only once the whole body proved to be valid JSON) or a *readError.
 func parseBase64JSON(r io.Reader, out io.Writer) error {
-	p := &jsonParser{r: bufio.NewReaderSize(r, 32<<10)}
+	p := &jsonParser{r: bufio.NewReaderSize(r, 4<<10)} // small: a slow upload holds it
 	err := p.parse(out)
 	var re *readError
 	switch {
