@@ -303,7 +303,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // httpServer is the http.Server Serve runs: the handler with the connection timeouts that keep
 // slow clients from holding the server (a client that does not send its headers and body within
-// ReadTimeout is cut off; it never holds a worker, only an admission slot until then).
+// ReadTimeout is cut off; until then it holds no admission slot, only what it sent of its body).
 func (s *Server) httpServer(ctx context.Context) *http.Server {
 	return &http.Server{
 		Handler:           s.handler,
