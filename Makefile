@@ -26,7 +26,7 @@ ENGINE ?= $(eval ENGINE := $(shell if docker info >/dev/null 2>&1; then echo doc
 # (Apache-2.0, MIT) and the Go modules the binary links.
 IMAGE_LICENSES := LicenseRef-spoofsense AND Apache-2.0 AND MIT AND BSD-3-Clause AND BSD-2-Clause AND CC-BY-4.0 AND OFL-1.1 AND (FTL OR GPL-2.0-or-later)
 
-.PHONY: all build models demo deps test bench bench-all mutation clean image image-test image-load engine
+.PHONY: all build models demo deps test bench bench-all mutation fuzz-short clean image image-test image-load engine
 
 all: build
 
@@ -68,7 +68,8 @@ deps:
 
 ## test: vet, gofmt, staticcheck (a go.mod tool, fetched like any module), the race-enabled
 ## tests (SIMD build), then the pipeline on the whole dev set without the race detector, with
-## the SIMD and with the fallback kernels, then image-test where docker or podman is there
+## the SIMD and with the fallback kernels, every fuzz target for 5s, then image-test where docker
+## or podman is there
 test: deps models
 	go vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')); \
@@ -78,6 +79,7 @@ test: deps models
 	go test -count=1 -tags embedmodels ./models/
 	CGO_ENABLED=0 go test -count=1 ./scorer/
 	GOEXPERIMENT= CGO_ENABLED=0 go test -count=1 ./scorer/...
+	$(MAKE) --no-print-directory fuzz-short FUZZTIME=5s
 	@if [ -n "$(ENGINE)" ]; then $(MAKE) --no-print-directory image-test ENGINE='$(ENGINE)'; \
 	  else echo "make test: image-test not run: no docker engine answers and podman is not installed (.ci/run installs it)"; fi
 
@@ -104,6 +106,15 @@ image-test: image
 ## size (2 CPUs, 1.5 GiB), 600 requests from 16 clients, then the 49-megapixel worst case
 image-load: image
 	ENGINE='$(ENGINE)' SHARED='$(SHARED)' deploy/image/load.sh $(IMAGE):$(VERSION)
+
+## fuzz-short: every fuzz target for FUZZTIME each (serve's request parsers, the decoders, the loader)
+FUZZTIME ?= 10s
+fuzz-short:
+	@set -e; for spec in ./cmd/serve:FuzzJSONBody ./cmd/serve:FuzzMultipart ./cmd/serve:FuzzQuery \
+	    ./preprocess/internal/jpeg:FuzzDecode ./scorer/engine:FuzzLoad; do \
+	  echo "fuzz $${spec#*:} ($${spec%%:*}) for $(FUZZTIME)"; \
+	  go test -run '^$$' -fuzz "^$${spec#*:}$$" -fuzztime $(FUZZTIME) "$${spec%%:*}"; \
+	done
 
 ## bench: the engine's model benchmarks (SIMD and fallback builds, one core) beside onnxruntime's, with the ratio
 bench:

@@ -54,11 +54,17 @@ that the face is live and a verdict.`,
 	return root
 }
 
+// stopSignals end a run the way Ctrl-C does: check and eval print what was scored and exit 130,
+// serve stops accepting, drains its in-flight requests and exits 0. SIGHUP is one of them (a
+// closed terminal, or an init system's reload that spoofsense does not have): it used to kill
+// serve at once, cutting every request in flight.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
 // Execute runs spoofsense with the process's arguments and streams and returns the exit code.
 func Execute() int {
 	ios := cmdutil.System()
 	f := &cmdutil.Factory{IOStreams: ios, Version: version}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	return Run(ctx, f, os.Args[1:])
 }

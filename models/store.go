@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // Environment variables that say where models live and where pull gets them.
@@ -189,7 +190,7 @@ func (s *Store) read(ctx context.Context, m Model) ([]byte, string, error) {
 // readVerified reads the file at path and checks it against m. A file of the wrong size is
 // refused without reading it, so a huge stray file costs nothing.
 func readVerified(path string, m Model) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openModel(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrMissing
 	}
@@ -219,7 +220,7 @@ func readVerified(path string, m Model) ([]byte, error) {
 
 // verifyFile checks the file at path against m while streaming it, without keeping the bytes.
 func verifyFile(path string, m Model) error {
-	f, err := os.Open(path)
+	f, err := openModel(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return ErrMissing
 	}
@@ -231,6 +232,9 @@ func verifyFile(path string, m Model) error {
 	if err != nil {
 		return err
 	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", path)
+	}
 	if err := m.check(fi.Size(), m.SHA256, false); err != nil {
 		return err
 	}
@@ -240,6 +244,12 @@ func verifyFile(path string, m Model) error {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	return m.check(n, hex.EncodeToString(h.Sum(nil)), false)
+}
+
+// openModel opens a model file without blocking: a FIFO in its place (no writer) must not hang
+// the open; the caller then refuses it as not a regular file.
+func openModel(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 }
 
 // knownNames lists the manifest's short names for error messages.

@@ -48,7 +48,7 @@ func (e *csvEncoder) writeRow(row []string) error {
 // record lays r out in CSVHeader order, reusing the encoder's row slice.
 func (e *csvEncoder) record(r scorer.Result) []string {
 	row := e.row[:0]
-	row = append(row, r.File, r.Status, r.Error)
+	row = append(row, csvText(r.File), r.Status, csvText(r.Error))
 	if r.Status == scorer.StatusError {
 		for len(row) < len(CSVHeader()) {
 			row = append(row, "")
@@ -68,11 +68,22 @@ func (e *csvEncoder) record(r scorer.Result) []string {
 		row = append(row, "", "", "", "", "")
 	}
 	row = append(row, strings.Join(FailedChecks(r), ";"), r.CropPolicy, r.BoxMode,
-		strconv.Itoa(r.Image.Width), strconv.Itoa(r.Image.Height), r.Image.Format,
+		strconv.Itoa(r.Image.Width), strconv.Itoa(r.Image.Height), csvText(r.Image.Format),
 		strconv.Itoa(r.Image.Orientation), strconv.FormatInt(r.Image.Bytes, 10),
 		formatFloat(r.Timings.Total))
 	e.row = row
 	return row
+}
+
+// csvText makes a text cell safe to open in a spreadsheet: a cell starting with =, +, -, @, a
+// tab or a carriage return would be taken for a formula (a file named "=HYPERLINK(…).jpg"), so
+// it gets a leading single quote, which spreadsheets show as text and do not display (the
+// OWASP advice). Numeric cells are left alone: a score of -3.4 is a number.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func formatFloat(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

@@ -3,8 +3,10 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -275,5 +277,113 @@ func TestSummaryAdd(t *testing.T) {
 	want := Summary{Total: 5, Live: 1, Spoof: 1, NoFace: 1, Rejected: 1, Errors: 1}
 	if s != want {
 		t.Errorf("Summary = %+v, want %+v", s, want)
+	}
+}
+
+// failingWriter accepts limit bytes, then fails every write, as a full disk does.
+type failingWriter struct{ limit int }
+
+var errDiskFull = errors.New("no space left on device")
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) <= w.limit {
+		w.limit -= len(p)
+		return len(p), nil
+	}
+	n := w.limit
+	w.limit = 0
+	return n, errDiskFull
+}
+
+// Every format reports a failed write from Begin, Write or End: the command turns it into
+// exit 4. The table writes only at End, the others as they go; either way the error must come
+// out, whatever byte the output fails at.
+func TestEncodersReportWriteErrors(t *testing.T) {
+	results := sampleResults()
+	for _, f := range Formats {
+		size := len(encode(t, f, EncoderOptions{}, results))
+		for _, limit := range []int{0, 1, size / 2, size - 1} {
+			enc, err := NewEncoder(f, &failingWriter{limit: limit}, EncoderOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = enc.Begin()
+			var s Summary
+			for _, r := range results {
+				if err != nil {
+					break
+				}
+				err = enc.Write(r)
+				s.Add(r)
+			}
+			if err == nil {
+				err = enc.End(s)
+			}
+			if !errors.Is(err, errDiskFull) {
+				t.Errorf("%s failing after %d bytes: error %v, want the write error", f, limit, err)
+			}
+		}
+	}
+}
+
+// CSV cells a spreadsheet would run as formulas are quoted with a leading single quote; the
+// numbers (a negative score) are left as numbers.
+func TestCSVFormulaInjection(t *testing.T) {
+	results := []scorer.Result{
+		{File: `=HYPERLINK("http://x","y").jpg`, Status: scorer.StatusOK, Verdict: scorer.Spoof, ProbReal: 0.1, Score: -2.5, Threshold: 0.55},
+		{File: "+1.jpg", Status: scorer.StatusError, Error: "@SUM(A1) -x"},
+		{File: "-2.jpg", Status: scorer.StatusError, Error: "\t=1"},
+		{File: "safe.jpg", Status: scorer.StatusError, Error: "decode safe.jpg: =odd"},
+	}
+	rows, err := csv.NewReader(strings.NewReader(encode(t, CSV, EncoderOptions{}, results))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][2]string{
+		{`'=HYPERLINK("http://x","y").jpg`, ""}, {"'+1.jpg", "'@SUM(A1) -x"}, {"'-2.jpg", "'\t=1"}, {"safe.jpg", "decode safe.jpg: =odd"},
+	} {
+		if got := [2]string{rows[i+1][0], rows[i+1][2]}; got != want {
+			t.Errorf("row %d: file, error %q, want %q", i+1, got, want)
+		}
+	}
+	if score := rows[1][5]; score != "-2.5" {
+		t.Errorf("score cell %q, want the number -2.5", score)
+	}
+}
+
+// A file name that is not UTF-8 stays recoverable: JSON and NDJSON add "file_b64" (the name's
+// bytes in standard base64) to that result only; the table shows the bad byte as \xNN.
+func TestNonUTF8FileName(t *testing.T) {
+	name := "photos/caf\xe9.jpg" // Latin-1 é
+	results := []scorer.Result{{File: name, Status: scorer.StatusError, Error: "decode: bad"}, {File: "ok.jpg", Status: scorer.StatusError, Error: "x"}}
+	for _, f := range []Format{NDJSON, JSON} {
+		out := encode(t, f, EncoderOptions{}, results)
+		if strings.Count(out, `"file_b64"`) != 1 {
+			t.Errorf("%s: %d file_b64 fields, want 1:\n%s", f, strings.Count(out, `"file_b64"`), out)
+		}
+		var recs []map[string]any
+		if f == JSON {
+			var doc struct{ Results []map[string]any }
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatalf("%s: %v\n%s", f, err, out)
+			}
+			recs = doc.Results
+		} else {
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(line), &m); err != nil {
+					t.Fatalf("%s: %v: %s", f, err, line)
+				}
+				recs = append(recs, m)
+			}
+		}
+		b64, _ := recs[0]["file_b64"].(string)
+		got, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil || string(got) != name || recs[0]["status"] != "error" {
+			t.Errorf("%s: file_b64 %q decodes to %q (%v), want the name's bytes; record %v", f, b64, got, err, recs[0])
+		}
+	}
+	if out := encode(t, Table, EncoderOptions{}, results[:1]); !strings.Contains(out, `photos/caf\xe9.jpg`) {
+		t.Errorf("table does not show the bad byte:\n%s", out)
 	}
 }

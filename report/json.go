@@ -2,8 +2,10 @@ package report
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"io"
+	"unicode/utf8"
 
 	"github.com/spoofsense/spoofsense/scorer"
 )
@@ -35,7 +37,7 @@ func (e *jsonEncoder) Write(r scorer.Result) error {
 		e.buf.WriteByte(',')
 	}
 	e.buf.WriteString("\n  ")
-	if err := e.enc.Encode(r); err != nil {
+	if err := encodeResult(e.enc, r); err != nil {
 		return err
 	}
 	e.buf.Truncate(e.buf.Len() - 1) // Encode's trailing newline
@@ -71,5 +73,33 @@ func newNDJSONEncoder(w io.Writer) *ndjsonEncoder {
 }
 
 func (e *ndjsonEncoder) Begin() error                { return nil }
-func (e *ndjsonEncoder) Write(r scorer.Result) error { return e.enc.Encode(r) }
+func (e *ndjsonEncoder) Write(r scorer.Result) error { return encodeResult(e.enc, r) }
 func (e *ndjsonEncoder) End(Summary) error           { return nil }
+
+// encodeResult encodes r. A file name that is not valid UTF-8 cannot go through JSON intact
+// ("file" gets U+FFFD for each bad byte), so such a result also carries "file_b64": the
+// standard base64 of the name's bytes, from which the exact path can be recovered
+// (jq -r .file_b64 | base64 -d).
+func encodeResult(enc *json.Encoder, r scorer.Result) error {
+	if utf8.ValidString(r.File) {
+		return enc.Encode(r)
+	}
+	return enc.Encode(resultWithFileBytes{r})
+}
+
+// resultWithFileBytes is a result whose file name is not UTF-8: its JSON and "file_b64".
+type resultWithFileBytes struct{ r scorer.Result }
+
+func (w resultWithFileBytes) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(w.r)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimSuffix(bytes.TrimSpace(b), []byte("}"))
+	if len(bytes.TrimSpace(b)) > 1 {
+		b = append(b, ',')
+	}
+	b = append(b, `"file_b64":"`...)
+	b = base64.StdEncoding.AppendEncode(b, []byte(w.r.File))
+	return append(b, `"}`...), nil
+}

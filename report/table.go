@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -46,7 +47,10 @@ func (e *tableEncoder) Write(r scorer.Result) error {
 }
 
 func (e *tableEncoder) End(Summary) error {
-	t := tablewriter.NewTable(e.w,
+	// tablewriter does not report a failed write (a full disk, a closed pipe): errWriter keeps
+	// the first one, so that `check -o table > /dev/full` fails as every other format does.
+	w := &errWriter{w: e.w}
+	t := tablewriter.NewTable(w,
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{
 			tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignLeft,
@@ -59,7 +63,28 @@ func (e *tableEncoder) End(Summary) error {
 		}
 	}
 	e.rows = nil
-	return t.Render()
+	if err := t.Render(); err != nil {
+		return err
+	}
+	return w.err
+}
+
+// errWriter passes writes on to w until one fails, then keeps that error and drops the rest.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (w *errWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	n, err := w.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	w.err = err
+	return n, err
 }
 
 func (e *tableEncoder) row(r scorer.Result) []string {
@@ -90,11 +115,17 @@ func (e *tableEncoder) row(r scorer.Result) []string {
 // printable escapes control characters (a newline in a file name, an escape sequence in an
 // error) so that each row stays one line and cannot drive the terminal.
 func printable(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) {
+	if !strings.ContainsFunc(s, unicode.IsControl) && utf8.ValidString(s) {
 		return s
 	}
 	var b strings.Builder
-	for _, r := range s {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				fmt.Fprintf(&b, `\x%02x`, s[i]) // a byte that is not UTF-8, as a shell would quote it
+				continue
+			}
+		}
 		if unicode.IsControl(r) {
 			q := strconv.QuoteRune(r)
 			b.WriteString(q[1 : len(q)-1])

@@ -206,8 +206,8 @@ func (o *CheckOptions) validate() error {
 	if o.Workers < 1 {
 		return cmdutil.UsageError("--workers must be at least 1, not %d", o.Workers)
 	}
-	if !(o.Scorer.Threshold > 0 && o.Scorer.Threshold <= 1) {
-		return cmdutil.UsageError("--threshold must be in (0, 1], not %g", o.Scorer.Threshold)
+	if err := cmdutil.ValidateThreshold("--threshold", o.Scorer.Threshold); err != nil {
+		return cmdutil.UsageError("%v", err)
 	}
 	for _, pats := range []struct {
 		flag string

@@ -71,6 +71,8 @@ func TestNewCmdCheckFlags(t *testing.T) {
 		{name: "zero workers", args: "--workers 0 a.jpg", wantErr: "--workers"},
 		{name: "threshold above 1", args: "--threshold 1.5 a.jpg", wantErr: "--threshold"},
 		{name: "threshold 0", args: "--threshold 0 a.jpg", wantErr: "--threshold"},
+		{name: "threshold NaN", args: "--threshold NaN a.jpg", wantErr: "--threshold"},
+		{name: "threshold subnormal", args: "--threshold 1e-320 a.jpg", wantErr: "--threshold"},
 		{name: "unknown format", args: "-o xml a.jpg", wantErr: "--output"},
 		{name: "unknown faces", args: "--faces some a.jpg", wantErr: "--faces"},
 		{name: "unknown crops", args: "--crops triple a.jpg", wantErr: "--crops"},

@@ -48,7 +48,7 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	if opts.FilesFrom != "" {
 		walk.list, walk.listName, walk.listNUL = opts.IO.In, "stdin", opts.NullSeparated
 		if opts.FilesFrom != "-" {
-			f, err := os.Open(opts.FilesFrom)
+			f, err := cmdutil.OpenInput(ctx, opts.FilesFrom) // a FIFO cannot hang the open
 			if err != nil {
 				return cmdutil.UsageError("--files-from: %v", err)
 			}
@@ -96,6 +96,7 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 				return
 			}
 		}
+		prog.FoundAll()
 	}
 	var (
 		sum          report.Summary
@@ -183,14 +184,20 @@ func (p *pipeline) process(ctx context.Context, in input) (outcome, error) {
 		file   *os.File
 		copied *bytes.Buffer // what the scorer read from stdin, for --annotate
 	)
+	var stdin io.Reader
 	if in.stdin {
-		src = p.in
+		// A read of stdin (`sleep 15 | spoofsense check -`) ends with ctx, so that Ctrl-C
+		// exits 130 at once. ctx is the pool's: when it is done, the input is cut short.
+		stdin = cmdutil.ContextReader(ctx, p.in)
+		src = stdin
 		if p.ann != nil {
 			copied = &bytes.Buffer{}
-			src = io.TeeReader(p.in, copied)
+			src = io.TeeReader(stdin, copied)
 		}
 	} else {
-		f, err := os.Open(in.name)
+		// Non-blocking, and closed when ctx ends: a named pipe without a writer cannot hang
+		// the run, nor can one that never ends.
+		f, err := cmdutil.OpenInput(ctx, in.name)
 		if err != nil {
 			o.res = errorResult(in.name, err)
 			return o, nil
@@ -218,7 +225,7 @@ func (p *pipeline) process(ctx context.Context, in input) (outcome, error) {
 	}
 	o.res = res
 	if p.ann != nil && res.Status == scorer.StatusOK {
-		if err := p.annotate(res, file, copied); err != nil {
+		if err := p.annotate(res, file, copied, stdin); err != nil {
 			o.warning = err.Error()
 		}
 	}
@@ -227,9 +234,9 @@ func (p *pipeline) process(ctx context.Context, in input) (outcome, error) {
 
 // annotate writes the annotated copy of a scored image, reading it again from the start of
 // file, or from what the scorer read of stdin followed by the rest of it.
-func (p *pipeline) annotate(res scorer.Result, file *os.File, copied *bytes.Buffer) error {
+func (p *pipeline) annotate(res scorer.Result, file *os.File, copied *bytes.Buffer, stdin io.Reader) error {
 	if file == nil {
-		return p.ann.annotate(res, io.MultiReader(copied, p.in), "")
+		return p.ann.annotate(res, io.MultiReader(copied, stdin), "")
 	}
 	if _, err := file.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("annotate %s: %w", res.File, err)

@@ -553,3 +553,26 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// Results that cannot be written fail the run with exit 4, in every format: /dev/full takes
+// nothing (ENOSPC), as a full disk would.
+func TestOutputNotWritable(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	defer full.Close()
+	dir, _ := imageDir(t, 3, seqName)
+	for _, format := range []string{"table", "json", "ndjson", "csv"} {
+		t.Run(format, func(t *testing.T) {
+			ios, _, out, errOut := cmdutil.Test()
+			ios.Out = full
+			f, loads := fakeFactory(ios, &fakeScorer{}, nil)
+			r := execute(t, context.Background(), f, loads, out, errOut, "-o", format, dir)
+			if r.code != cmdutil.ExitCannotRun || !strings.Contains(r.errOut, "write results") ||
+				!strings.Contains(r.errOut, "no space left on device") {
+				t.Errorf("exit %d, stderr %q; want 4 and the write error", r.code, r.errOut)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spoofsense/spoofsense/cmd/cmdutil"
 	"github.com/spoofsense/spoofsense/report/metrics"
 )
 
@@ -226,7 +228,7 @@ var noAttack = []string{"", "none", "-", "n/a"}
 // in Item.Extra. Every unknown label, missing file and duplicate path is reported, with its
 // line, in one *DatasetError.
 func LoadManifest(name string) (*Dataset, error) {
-	f, err := os.Open(name)
+	f, err := cmdutil.OpenInput(context.Background(), name) // non-blocking: a FIFO cannot hang it
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}

@@ -274,8 +274,6 @@ func (o *EvalOptions) validate(fl *pflag.FlagSet) error {
 		return cmdutil.UsageError("no dataset: give a DIR or --manifest FILE")
 	case o.Dir != "" && o.Manifest != "":
 		return cmdutil.UsageError("give a DIR or --manifest FILE, not both")
-	case !(o.Threshold > 0 && o.Threshold <= 1):
-		return cmdutil.UsageError("--threshold must be in (0, 1], not %g", o.Threshold)
 	case !(o.TargetAPCER > 0 && o.TargetAPCER < 1):
 		return cmdutil.UsageError("--target-apcer must be in (0, 1), not %g", o.TargetAPCER)
 	case o.Workers < 1:
@@ -286,6 +284,9 @@ func (o *EvalOptions) validate(fl *pflag.FlagSet) error {
 		return cmdutil.UsageError("--tolerance needs --baseline")
 	case o.ReportDir == "-":
 		return cmdutil.UsageError("--report needs a directory, not -")
+	}
+	if err := cmdutil.ValidateThreshold("--threshold", o.Threshold); err != nil {
+		return cmdutil.UsageError("%v", err)
 	}
 	for _, g := range []struct {
 		flag  string

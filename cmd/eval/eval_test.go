@@ -148,6 +148,8 @@ func TestFlagsReachOptions(t *testing.T) {
 		{name: "dir and manifest", args: []string{dir, "--manifest", "m.csv"}, wantCode: 2, wantErr: "not both"},
 		{name: "two dirs", args: []string{dir, dir}, wantCode: 2},
 		{name: "bad threshold", args: []string{dir, "--threshold", "0"}, wantCode: 2, wantErr: "--threshold"},
+		{name: "subnormal threshold", args: []string{dir, "--threshold", "1e-320"}, wantCode: 2, wantErr: "--threshold"},
+		{name: "NaN threshold", args: []string{dir, "--threshold", "NaN"}, wantCode: 2, wantErr: "--threshold"},
 		{name: "bad target", args: []string{dir, "--target-apcer", "1"}, wantCode: 2, wantErr: "--target-apcer"},
 		{name: "bad nets", args: []string{dir, "--nets", "MiniFASNetV2,UltraFace-RFB-320"}, wantCode: 2, wantErr: "--nets"},
 		{name: "bad gate", args: []string{dir, "--max-bpcer", "1.5"}, wantCode: 2, wantErr: "--max-bpcer"},

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -231,7 +230,7 @@ func loadDataset(opts *EvalOptions) (*Dataset, error) {
 
 // loadScores reads a score file and matches its results to the dataset's items.
 func loadScores(name string, ds *Dataset) ([]*scorer.Result, int, error) {
-	f, err := os.Open(name)
+	f, err := cmdutil.OpenInput(context.Background(), name) // non-blocking: a FIFO cannot hang it
 	if err != nil {
 		return nil, 0, cmdutil.UsageError("score file: %v", err)
 	}
@@ -307,7 +306,12 @@ func (o *EvalOptions) scoreMissing(ctx context.Context, ds *Dataset, results []*
 // readBaseline reads an earlier `eval -o json` report. Its threshold must be the run's, since
 // the threshold-dependent rates are not comparable otherwise.
 func readBaseline(name string, threshold float64) (*metrics.Report, error) {
-	b, err := os.ReadFile(name)
+	f, err := cmdutil.OpenInput(context.Background(), name) // non-blocking: a FIFO cannot hang it
+	if err != nil {
+		return nil, cmdutil.UsageError("--baseline: %v", err)
+	}
+	b, err := io.ReadAll(f)
+	f.Close()
 	if err != nil {
 		return nil, cmdutil.UsageError("--baseline: %v", err)
 	}

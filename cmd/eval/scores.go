@@ -54,9 +54,12 @@ func PoolScorer(load LoadScorerFunc) ScoreFunc {
 		}
 		prog := pool.NewProgress(req.Progress, req.Progress != nil)
 		defer prog.Finish()
+		for range req.Paths { // the dataset is listed already: the total is known
+			prog.Found()
+		}
+		prog.FoundAll()
 		paths := func(yield func(string) bool) {
 			for _, p := range req.Paths {
-				prog.Found()
 				if !yield(p) {
 					return
 				}
@@ -80,7 +83,7 @@ func PoolScorer(load LoadScorerFunc) ScoreFunc {
 
 // scoreFile scores one file; failures to open or decode it become an error result.
 func scoreFile(ctx context.Context, sc cmdutil.ImageScorer, name string) scorer.Result {
-	f, err := os.Open(name)
+	f, err := cmdutil.OpenInput(ctx, name)
 	if err != nil {
 		return scorer.Result{File: name, Status: scorer.StatusError, Error: err.Error()}
 	}

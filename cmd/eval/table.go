@@ -29,6 +29,17 @@ type tableWriter struct {
 	err error
 }
 
+// Write passes p on to the output unless an earlier write failed, and keeps the first error:
+// tablewriter does not report the errors of the writes it makes.
+func (t *tableWriter) Write(p []byte) (int, error) {
+	if t.err != nil {
+		return 0, t.err
+	}
+	var n int
+	n, t.err = t.w.Write(p)
+	return n, t.err
+}
+
 func (t *tableWriter) printf(format string, a ...any) {
 	if t.err == nil {
 		_, t.err = fmt.Fprintf(t.w, format, a...)
@@ -48,7 +59,7 @@ func (t *tableWriter) table(title string, header []string, rows [][]string, alig
 			per[i] = align[i]
 		}
 	}
-	tab := tablewriter.NewTable(t.w,
+	tab := tablewriter.NewTable(t,
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: per}),
 	)
@@ -63,7 +74,7 @@ func (t *tableWriter) table(title string, header []string, rows [][]string, alig
 			return
 		}
 	}
-	if err := tab.Render(); err != nil {
+	if err := tab.Render(); err != nil && t.err == nil {
 		t.err = fmt.Errorf("table: %w", err)
 	}
 }

@@ -34,7 +34,22 @@ func TestAntispoofingContract(t *testing.T) {
 		{"malformed JSON", "application/json", `{"data": "abc`, 400, "", codeMalformedJSON},
 		{"missing data", "application/json", `{"image":"abc"}`, 400, "", codeMissingData},
 		{"empty data", "application/json", `{"data":""}`, 400, "", codeMissingData},
-		{"wrong content type", "text/plain", b64JSON(imgLive), 415, "", codeUnsupportedMediaType},
+		{"wrong content type", "image/jpeg", b64JSON(imgLive), 415, "", codeUnsupportedMediaType},
+		{"text/plain is taken as JSON (a browser fetch)", "text/plain;charset=UTF-8", b64JSON(imgLive), 200, "", ""},
+		{"a UTF-8 byte order mark before the JSON", "application/json", "\xEF\xBB\xBF" + b64JSON(imgLive), 200, "", ""},
+		{"data key in another case", "application/json", `{"Data":"` + base64Std(imgLive) + `"}`, 200, "", ""},
+		{"escaped slashes and line breaks in the base64", "application/json",
+			`{"data":"` + strings.NewReplacer("\n", `\r\n`, "/", `\/`).Replace(wrap76(base64Std(imgLive+strings.Repeat("\xff", 120)))) + `"}`, 200,
+			`{"success":true,"message":"Process finished successfully","model_output":{"pred_idx":"real","prob_real":0.97}}` + "\n", ""},
+		{"data URL", "application/json", `{"data":"data:image/jpeg;base64,` + base64Std(imgLive) + `"}`, 200, "", ""},
+		{"other members are skipped", "application/json", `{"meta":{"a":[1,-2.5e3,true,null,"x\"y"]},"data":"` + base64Std(imgLive) + `","n":0}`, 200, "", ""},
+		{"duplicate data keys", "application/json", `{"data":"` + base64Std(imgLive) + `","DATA":"` + base64Std(imgSpoof) + `"}`, 400, "", codeMalformedJSON},
+		{"duplicate data keys, the same image", "application/json", `{"data":"` + base64Std(imgLive) + `","data":"` + base64Std(imgLive) + `"}`, 400, "", codeMalformedJSON},
+		{"data is a number", "application/json", `{"data":5}`, 400, "", codeMalformedJSON},
+		{"data is null", "application/json", `{"data":null}`, 400, "", codeMissingData},
+		{"trailing garbage", "application/json", b64JSON(imgLive) + "x", 400, "", codeMalformedJSON},
+		{"invalid base64 in invalid JSON is malformed JSON", "application/json", `{"data":"!!!"`, 400, "", codeMalformedJSON},
+		{"padding in the middle", "application/json", `{"data":"` + base64Std("LIVE") + base64Std("x") + `"}`, 200, `{"success":false,"message":"Invalid base64 string"}` + "\n", ""},
 		{"form content type (curl -d)", "application/x-www-form-urlencoded", b64JSON(imgLive), 415, "", codeUnsupportedMediaType},
 		{"scorer panic", "application/json", b64JSON(imgPanic), 500, "", codeInternal},
 	}
@@ -157,6 +172,17 @@ func TestAPIKeys(t *testing.T) {
 	}
 }
 
+// Load balancers that probe with HEAD get the GET routes' status without a body.
+func TestHeadProbes(t *testing.T) {
+	ts := newTestServer(t, nil)
+	for _, path := range []string{"/healthz", "/readyz", "/version"} {
+		a := ts.send(t, http.MethodHead, path, "", nil, nil)
+		if a.status != 200 || len(a.body) != 0 {
+			t.Errorf("HEAD %s: %d with %d bytes, want 200 and no body", path, a.status, len(a.body))
+		}
+	}
+}
+
 func TestRouting(t *testing.T) {
 	ts := newTestServer(t, nil)
 	tests := []struct {
@@ -167,8 +193,9 @@ func TestRouting(t *testing.T) {
 	}{
 		{"GET", "/antispoofing", 405, codeMethodNotAllowed, "POST"},
 		{"PUT", "/v1/check", 405, codeMethodNotAllowed, "POST"},
-		{"POST", "/healthz", 405, codeMethodNotAllowed, "GET"},
-		{"DELETE", "/metrics", 405, codeMethodNotAllowed, "GET"},
+		{"POST", "/healthz", 405, codeMethodNotAllowed, "GET, HEAD"},
+		{"DELETE", "/metrics", 405, codeMethodNotAllowed, "GET, HEAD"},
+		{"HEAD", "/antispoofing", 405, "", "POST"},
 		{"GET", "/nope", 404, codeNotFound, ""},
 		{"GET", "/v1/check/extra", 404, codeNotFound, ""},
 	}
@@ -178,8 +205,10 @@ func TestRouting(t *testing.T) {
 			if a.status != tt.wantStatus {
 				t.Fatalf("status %d, want %d", a.status, tt.wantStatus)
 			}
-			if got := a.errorCode(t); got != tt.wantCode {
-				t.Errorf("error code %q, want %q", got, tt.wantCode)
+			if tt.method != "HEAD" { // a HEAD answer has no body
+				if got := a.errorCode(t); got != tt.wantCode {
+					t.Errorf("error code %q, want %q", got, tt.wantCode)
+				}
 			}
 			if got := a.header.Get("Allow"); got != tt.wantAllow {
 				t.Errorf("Allow %q, want %q", got, tt.wantAllow)

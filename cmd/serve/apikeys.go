@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 )
 
 // keySet is the set of API keys the POST routes accept. Keys are kept as SHA-256 digests so that
@@ -65,7 +66,9 @@ func ParseAPIKeys(r io.Reader, name string) ([]string, error) {
 // ReadAPIKeysFile reads the keys of an --api-keys-file; a file without any key is an error, so
 // that a mistake cannot silently leave the service open.
 func ReadAPIKeysFile(path string) ([]string, error) {
-	f, err := os.Open(path)
+	// Non-blocking: a FIFO without a writer reads as empty (and is refused) instead of hanging
+	// the start-up where no signal can end it.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("API keys file: %w", err)
 	}

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -67,7 +70,7 @@ func TestCheck(t *testing.T) {
 		{name: "json base64", contentType: "application/json", body: strings.NewReader(b64JSON(imgSpoof)), wantStatus: 200, wantVerdict: scorer.Spoof, wantThresh: 0.55, wantCrops: "multi"},
 		{name: "threshold raises the bar", query: "?threshold=0.98", contentType: "image/jpeg", body: strings.NewReader(imgLive), wantStatus: 200, wantVerdict: scorer.Spoof, wantThresh: 0.98, wantCrops: "multi"},
 		{name: "threshold lowers the bar", query: "?threshold=0.1", contentType: "image/jpeg", body: strings.NewReader(imgSpoof), wantStatus: 200, wantVerdict: scorer.Live, wantThresh: 0.1, wantCrops: "multi"},
-		{name: "threshold leaves no_face alone", query: "?threshold=0", contentType: "image/jpeg", body: strings.NewReader(imgNoFace), wantStatus: 200, wantVerdict: scorer.NoFace, wantThresh: 0, wantCrops: "multi"},
+		{name: "threshold leaves no_face alone", query: "?threshold=0.01", contentType: "image/jpeg", body: strings.NewReader(imgNoFace), wantStatus: 200, wantVerdict: scorer.NoFace, wantThresh: 0.01, wantCrops: "multi"},
 		{name: "crops and faces overrides", query: "?crops=multi&faces=all&box=mapped", contentType: "image/jpeg", body: strings.NewReader(imgLive), wantStatus: 200, wantVerdict: scorer.Live, wantThresh: 0.55, wantCrops: "multi", wantFaces: 2},
 		{name: "bad threshold", query: "?threshold=1.5", contentType: "image/jpeg", body: strings.NewReader(imgLive), wantStatus: 400, wantCode: codeInvalidParameter},
 		{name: "threshold not a number", query: "?threshold=high", contentType: "image/jpeg", body: strings.NewReader(imgLive), wantStatus: 400, wantCode: codeInvalidParameter},
@@ -198,5 +201,46 @@ func TestCheckNets(t *testing.T) {
 	want := "MiniFASNetV2+MiniFASNetV1SE+MiniFASNetV2SE-128 MiniFASNetV2+MiniFASNetV1SE"
 	if strings.Join(got, " ") != want {
 		t.Errorf("built scorers for nets %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// A threshold that is not a usable probability (NaN, infinite, zero, subnormal, out of range) is
+// a 400 naming the parameter, with the request id, before anything is scored: no verdict is
+// counted, and a spoof can never be made live by threshold=0 or 1e-320.
+func TestCheckRefusesHostileThresholds(t *testing.T) {
+	ts := newTestServer(t, nil)
+	for _, v := range []string{"NaN", "nan", "Inf", "-Inf", "0", "-0", "1e-320", "4.9e-324", "1e-400", "1e400", "-0.1", "1.0001", "0x1p-1074"} {
+		a := ts.send(t, http.MethodPost, "/v1/check?threshold="+url.QueryEscape(v), "image/jpeg", strings.NewReader(imgSpoof), nil)
+		if a.status != http.StatusBadRequest || a.errorCode(t) != codeInvalidParameter {
+			t.Errorf("threshold=%s: status %d %s, want 400 invalid_parameter", v, a.status, a.body)
+			continue
+		}
+		var e errorBody
+		_ = json.Unmarshal(a.body, &e)
+		if !strings.Contains(e.Message, "threshold") || e.RequestID == "" || e.RequestID != a.header.Get("X-Request-Id") {
+			t.Errorf("threshold=%s: %s, want a message naming threshold and the request id", v, a.body)
+		}
+	}
+	for _, verdict := range []string{"live", "spoof"} {
+		if got := counterValue(t, ts.Server, "spoofsense_verdicts_total",
+			map[string]string{"route": "/v1/check", "verdict": verdict}); got > 0 {
+			t.Errorf("metrics count %v %s verdicts for refused requests", got, verdict)
+		}
+	}
+	// The smallest accepted threshold still scores.
+	if a := ts.send(t, http.MethodPost, "/v1/check?threshold=1e-300", "image/jpeg", strings.NewReader(imgSpoof), nil); a.status != 200 {
+		t.Errorf("threshold=1e-300: %d %s, want 200", a.status, a.body)
+	}
+}
+
+// An answer that cannot be encoded (a NaN from a broken scorer) is still a JSON 500 carrying
+// the request id.
+func TestUnencodableAnswerHasRequestID(t *testing.T) {
+	rec := httptest.NewRecorder()
+	rec.Header().Set("X-Request-Id", "rid-7")
+	writeJSON(rec, http.StatusOK, map[string]float64{"prob_real": math.NaN()})
+	var e errorBody
+	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || rec.Code != 500 || e.Error != codeInternal || e.RequestID != "rid-7" {
+		t.Errorf("%d %s (%v), want a JSON 500 internal with request_id rid-7", rec.Code, rec.Body, err)
 	}
 }

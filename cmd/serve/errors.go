@@ -69,7 +69,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		// Every value written here is a plain struct of strings and numbers; a failure is a bug
 		// (e.g. a NaN probability) and must still produce JSON, not a half-written answer.
 		status = http.StatusInternalServerError
-		b = []byte(`{"error":"internal","message":"could not encode the answer"}`)
+		b, _ = json.Marshal(errorBody{Error: codeInternal, Message: "could not encode the answer",
+			RequestID: w.Header().Get("X-Request-Id")}) // set by the middleware
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spoofsense/spoofsense/cmd/cmdutil"
 	"github.com/spoofsense/spoofsense/models"
 	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/scorer"
@@ -50,34 +50,34 @@ type modelOutput struct {
 // in; success, message and model_output out. Its decision is the commercial one, real when
 // prob_real > threshold (strictly), where /v1/check and the CLI say live when prob_real ≥ it.
 func (s *Server) handleAntispoofing(w http.ResponseWriter, r *http.Request) {
-	if mt := mediaType(r); mt != "application/json" && mt != "" {
+	// text/plain is what a browser's fetch sends with a string body and no header set.
+	if mt := mediaType(r); mt != "application/json" && mt != "text/plain" && mt != "" {
 		writeError(w, r, &apiError{Status: http.StatusUnsupportedMediaType, Code: codeUnsupportedMediaType,
 			Message: "send a JSON body {\"data\": \"<base64 image>\"} with Content-Type: application/json"})
 		return
 	}
-	release, aerr := s.admit(r)
+	if aerr := s.precheck(w, r); aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	img, _, b64, aerr := s.readImage(w, r, "json")
+	st := stateOf(r.Context())
+	switch {
+	case b64 != nil:
+		st.errCode = codeInvalidBase64
+		writeJSON(w, http.StatusOK, antispoofingResponse{Message: msgInvalidBase64})
+		return
+	case aerr != nil:
+		writeError(w, r, aerr)
+		return
+	}
+	defer img.Release()
+	release, aerr := s.admit()
 	if aerr != nil {
 		writeError(w, r, aerr)
 		return
 	}
 	defer release()
-	body, aerr := s.readBody(w, r)
-	if aerr != nil {
-		writeError(w, r, aerr)
-		return
-	}
-	data, aerr := parseBase64Request(body)
-	if aerr != nil {
-		writeError(w, r, aerr)
-		return
-	}
-	st := stateOf(r.Context())
-	img, err := decodeBase64(data)
-	if err != nil {
-		st.errCode = codeInvalidBase64
-		writeJSON(w, http.StatusOK, antispoofingResponse{Message: msgInvalidBase64})
-		return
-	}
 	res, aerr := s.scoreImage(r, img, "", s.cfg.Scorer)
 	if aerr != nil {
 		if aerr.Code == codeUnreadableImage {
@@ -135,41 +135,26 @@ func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
 				"multipart/form-data field \"image\", or as application/json {\"data\": \"<base64>\"}"})
 		return
 	}
-	release, aerr := s.admit(r)
+	if aerr := s.precheck(w, r); aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	img, name, b64, aerr := s.readImage(w, r, form)
+	if b64 != nil {
+		aerr = &apiError{Status: http.StatusBadRequest, Code: codeInvalidBase64,
+			Message: "the \"data\" field is not valid base64: " + b64.Error()}
+	}
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	defer img.Release()
+	release, aerr := s.admit()
 	if aerr != nil {
 		writeError(w, r, aerr)
 		return
 	}
 	defer release()
-
-	var img []byte
-	name := ""
-	switch form {
-	case "raw":
-		img, aerr = s.readBody(w, r)
-		if aerr == nil && len(img) == 0 {
-			aerr = &apiError{Status: http.StatusBadRequest, Code: codeMissingImage, Message: "the request body is empty"}
-		}
-	case "multipart":
-		img, name, aerr = s.readMultipartImage(w, r)
-	case "json":
-		var body []byte
-		var data string
-		if body, aerr = s.readBody(w, r); aerr == nil {
-			data, aerr = parseBase64Request(body)
-		}
-		if aerr == nil {
-			var err error
-			if img, err = decodeBase64(data); err != nil {
-				aerr = &apiError{Status: http.StatusBadRequest, Code: codeInvalidBase64,
-					Message: "the \"data\" field is not valid base64: " + err.Error()}
-			}
-		}
-	}
-	if aerr != nil {
-		writeError(w, r, aerr)
-		return
-	}
 	res, aerr := s.scoreImage(r, img, name, opts)
 	if aerr != nil {
 		writeError(w, r, aerr)
@@ -199,9 +184,9 @@ func (s *Server) checkOptions(q url.Values) (scorer.Options, *float64, *apiError
 		v := vals[len(vals)-1]
 		switch name {
 		case "threshold":
-			t, err := strconv.ParseFloat(v, 64)
-			if err != nil || t < 0 || t > 1 {
-				return bad("threshold %q: want a number in [0, 1]", v)
+			t, err := cmdutil.ParseThreshold("threshold", v)
+			if err != nil {
+				return bad("%v", err)
 			}
 			threshold = &t
 		case "faces":
@@ -267,16 +252,25 @@ func withThreshold(res scorer.Result, t float64) scorer.Result {
 	return res
 }
 
-// admit checks readiness and takes an admission slot; the caller must call release. It answers
-// 413 at once for a declared length over the limit, 503 before the warm-up or when full.
-func (s *Server) admit(r *http.Request) (release func(), aerr *apiError) {
+// precheck answers before any byte of the body is kept: 413 for a declared length over the
+// limit, 503 before the warm-up (once the body was read and dropped, so that the client reads
+// the answer rather than a reset).
+func (s *Server) precheck(w http.ResponseWriter, r *http.Request) *apiError {
 	if aerr := s.checkLength(r); aerr != nil {
-		return nil, aerr
+		return aerr
 	}
 	if !s.Ready() {
-		return nil, &apiError{Status: http.StatusServiceUnavailable, Code: codeNotReady,
+		drain(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+		return &apiError{Status: http.StatusServiceUnavailable, Code: codeNotReady,
 			Message: "the models are still loading; retry shortly", RetryAfter: DefaultRetryAfter}
 	}
+	return nil
+}
+
+// admit takes an admission slot for a request whose image was read; the caller must call
+// release. It answers 503 busy when every slot is taken. Admission comes after the body, so a
+// client that is slow to upload never holds a slot that scoring needs.
+func (s *Server) admit() (release func(), aerr *apiError) {
 	if !s.adm.tryEnter() {
 		return nil, &apiError{Status: http.StatusServiceUnavailable, Code: codeBusy,
 			Message: "the inference queue is full; retry shortly", RetryAfter: DefaultRetryAfter}
@@ -286,7 +280,7 @@ func (s *Server) admit(r *http.Request) (release func(), aerr *apiError) {
 
 // scoreImage scores img with a scorer for opts, waiting for a worker; the wait and the inference
 // together are bounded by the request timeout and end when the client goes away.
-func (s *Server) scoreImage(r *http.Request, img []byte, name string, opts scorer.Options) (scorer.Result, *apiError) {
+func (s *Server) scoreImage(r *http.Request, img *imageBuffer, name string, opts scorer.Options) (scorer.Result, *apiError) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
 	if err := s.adm.acquireWorker(ctx); err != nil {
@@ -302,7 +296,12 @@ func (s *Server) scoreImage(r *http.Request, img []byte, name string, opts score
 		return scorer.Result{}, &apiError{Status: http.StatusInternalServerError, Code: codeInternal,
 			Message: "could not load the models for these options"}
 	}
-	res, err := sc.ScoreReader(ctx, bytes.NewReader(img), name)
+	pixels := imagePixels(img)
+	if err := s.pixels.acquire(ctx, pixels); err != nil {
+		return scorer.Result{}, s.contextError(r)
+	}
+	defer s.pixels.release(pixels)
+	res, err := sc.ScoreReader(ctx, img.Reader(), name)
 	if err != nil {
 		if ctx.Err() != nil {
 			return scorer.Result{}, s.contextError(r)
@@ -345,8 +344,10 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// handleReadyz answers 200 once the models are loaded and the self-test passed, 503 before and
-// from the stop signal on (so that an orchestrator sends no new work while in-flight work drains).
+// handleReadyz answers 200 once the models are loaded and the self-test passed; 503 before, from
+// the stop signal on (so that an orchestrator sends no new work while in-flight work drains), and
+// 503 busy while the server is saturated (every admission slot taken, or less than one body left
+// of the buffer budget), so that a load balancer sends new clients elsewhere.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
 		writeError(w, r, &apiError{Status: http.StatusServiceUnavailable, Code: codeNotReady,
@@ -354,6 +355,10 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.Ready() {
+		if msg := s.saturation(); msg != "" {
+			writeError(w, r, &apiError{Status: http.StatusServiceUnavailable, Code: codeBusy, Message: msg})
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 		return
 	}
@@ -364,6 +369,17 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	writeError(w, r, &apiError{Status: http.StatusServiceUnavailable, Code: codeNotReady, Message: msg})
+}
+
+// saturation says why the server cannot take another request now, "" when it can.
+func (s *Server) saturation() string {
+	if n, max := s.adm.admitted(), cap(s.adm.slots); n >= max {
+		return fmt.Sprintf("saturated: all %d admission slots are taken", max)
+	}
+	if used := s.budget.inUse(); s.budget.limit-used < s.cfg.MaxBodyBytes {
+		return fmt.Sprintf("saturated: %d of %d bytes of the upload buffer are held", used, s.budget.limit)
+	}
+	return ""
 }
 
 // versionResponse is the body of GET /version.

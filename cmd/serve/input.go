@@ -1,15 +1,11 @@
 package serve
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"strings"
 )
 
 // mediaType is the request's Content-Type without parameters, lower case ("" when absent).
@@ -40,111 +36,93 @@ func (s *Server) checkLength(r *http.Request) *apiError {
 	return nil
 }
 
-// readBody reads the whole body, at most MaxBodyBytes of it.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+// readImage reads the request's image, in the given form ("raw", "multipart" or "json"), into
+// a buffer counted against the server's body budget; the caller must Release it. A "data" string
+// that is not base64 (in an otherwise valid JSON body) is returned apart as b64, for the routes
+// to answer in their own ways. A request whose bytes do not fit in the budget gets 503 busy,
+// after the rest of its body was read and dropped.
+func (s *Server) readImage(w http.ResponseWriter, r *http.Request, form string) (img *imageBuffer, name string, b64 *base64Error, aerr *apiError) {
+	s.uploading.Add(1)
+	defer s.uploading.Add(-1)
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	img = newImageBuffer(s.budget, s.cfg.MaxBodyBytes)
+	var err error
+	switch form {
+	case "raw":
+		_, err = io.Copy(img, body)
+		if err == nil && img.Len() == 0 {
+			aerr = &apiError{Status: http.StatusBadRequest, Code: codeMissingImage, Message: "the request body is empty"}
+		}
+	case "json":
+		err = parseBase64JSON(body, img)
+	case "multipart":
+		r.Body = body
+		name, aerr = s.readMultipartImage(r, img)
+		if aerr == nil && img.Len() == 0 {
+			aerr = &apiError{Status: http.StatusBadRequest, Code: codeMissingImage,
+				Message: `the multipart "image" field is empty`}
+		}
 	}
-	if _, err := buf.ReadFrom(body); err != nil {
-		return nil, bodyError(err, s.cfg.MaxBodyBytes)
+	if err != nil {
+		aerr = s.bodyError(err, body)
+		if be, ok := errors.AsType[*base64Error](err); ok {
+			aerr, b64 = nil, be
+		}
 	}
-	return buf.Bytes(), nil
+	if aerr != nil || b64 != nil {
+		img.Release()
+		return nil, "", b64, aerr
+	}
+	return img, name, nil, nil
 }
 
-// bodyError maps a failure reading the body: over the limit (413) or cut short (400).
-func bodyError(err error, limit int64) *apiError {
+// bodyError maps a failure reading the body: over the limit (413), the buffer budget spent
+// (503, once the rest of the body was dropped), not the JSON wanted (400) or cut short (400).
+func (s *Server) bodyError(err error, body io.Reader) *apiError {
+	if je, ok := errors.AsType[*jsonBodyError](err); ok {
+		return &apiError{Status: http.StatusBadRequest, Code: je.code, Message: je.msg}
+	}
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return tooLarge(limit)
+		return tooLarge(s.cfg.MaxBodyBytes)
+	}
+	if errors.Is(err, errBudget) {
+		drain(body)
+		s.metrics.budgetRefusals.Inc()
+		return &apiError{Status: http.StatusServiceUnavailable, Code: codeBusy,
+			Message: "the server holds as many uploaded images as it may; retry shortly", RetryAfter: DefaultRetryAfter}
 	}
 	return &apiError{Status: http.StatusBadRequest, Code: codeIncompleteBody,
 		Message: "could not read the request body: " + err.Error()}
 }
 
-// base64Request is the JSON body of POST /antispoofing (and the JSON form of POST /v1/check).
-type base64Request struct {
-	Data *string `json:"data"`
-}
-
-// parseBase64Request decodes the JSON body and returns the base64 text of its data field.
-func parseBase64Request(body []byte) (string, *apiError) {
-	var req base64Request
-	if err := json.Unmarshal(body, &req); err != nil {
-		return "", &apiError{Status: http.StatusBadRequest, Code: codeMalformedJSON,
-			Message: "request body is not valid JSON: " + err.Error()}
-	}
-	if req.Data == nil || *req.Data == "" {
-		return "", &apiError{Status: http.StatusBadRequest, Code: codeMissingData,
-			Message: `request body has no "data" field holding the base64 image`}
-	}
-	return *req.Data, nil
-}
-
-// decodeBase64 decodes standard base64, padded or not; line breaks and spaces (as the base64
-// tool writes them) and a data-URL prefix ("data:image/jpeg;base64,") are accepted.
-func decodeBase64(s string) ([]byte, error) {
-	if strings.HasPrefix(s, "data:") {
-		if i := strings.Index(s, ";base64,"); i >= 0 {
-			s = s[i+len(";base64,"):]
-		}
-	}
-	if strings.ContainsAny(s, " \t\r\n") {
-		s = strings.Map(func(r rune) rune {
-			if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
-				return -1
-			}
-			return r
-		}, s)
-	}
-	enc := base64.StdEncoding
-	if len(s)%4 != 0 {
-		enc = base64.RawStdEncoding
-	}
-	b, err := enc.DecodeString(s)
-	if err != nil {
-		return nil, err
-	}
-	if len(b) == 0 {
-		return nil, errors.New("empty image")
-	}
-	return b, nil
-}
-
-// readMultipartImage returns the bytes and file name of the multipart form field "image";
-// other fields are skipped.
-func (s *Server) readMultipartImage(w http.ResponseWriter, r *http.Request) ([]byte, string, *apiError) {
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+// readMultipartImage copies the multipart form field "image" into img and returns its file
+// name; other fields are skipped.
+func (s *Server) readMultipartImage(r *http.Request, img *imageBuffer) (string, *apiError) {
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, "", &apiError{Status: http.StatusBadRequest, Code: codeMissingImage,
+		return "", &apiError{Status: http.StatusBadRequest, Code: codeMissingImage,
 			Message: "malformed multipart body: " + err.Error()}
 	}
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			return nil, "", &apiError{Status: http.StatusBadRequest, Code: codeMissingImage,
+			return "", &apiError{Status: http.StatusBadRequest, Code: codeMissingImage,
 				Message: `multipart body has no "image" field`}
 		}
 		if err != nil {
 			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				return nil, "", tooLarge(s.cfg.MaxBodyBytes)
+				return "", tooLarge(s.cfg.MaxBodyBytes)
 			}
-			return nil, "", &apiError{Status: http.StatusBadRequest, Code: codeMissingImage,
+			return "", &apiError{Status: http.StatusBadRequest, Code: codeMissingImage,
 				Message: "malformed multipart body: " + err.Error()}
 		}
 		if part.FormName() != "image" {
 			_ = part.Close()
 			continue
 		}
-		img, err := io.ReadAll(part)
-		if err != nil {
-			return nil, "", bodyError(err, s.cfg.MaxBodyBytes)
+		if _, err := io.Copy(img, part); err != nil {
+			return "", s.bodyError(err, r.Body)
 		}
-		if len(img) == 0 {
-			return nil, "", &apiError{Status: http.StatusBadRequest, Code: codeMissingImage,
-				Message: `the multipart "image" field is empty`}
-		}
-		return img, part.FileName(), nil
+		return part.FileName(), nil
 	}
 }

@@ -20,9 +20,12 @@ type metrics struct {
 	inFlight prometheus.Gauge
 	stages   *prometheus.HistogramVec // stage
 	verdicts *prometheus.CounterVec   // route, verdict
+	// budgetRefusals counts requests refused because the body budget was spent.
+	budgetRefusals prometheus.Counter
 }
 
-func newMetrics(adm *admission) *metrics {
+func newMetrics(s *Server) *metrics {
+	adm := s.adm
 	// From a fraction of a millisecond (a stage) to seconds (a queued request).
 	stageBuckets := []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}
 	m := &metrics{
@@ -50,7 +53,23 @@ func newMetrics(adm *admission) *metrics {
 			Help: "Images scored, by route and verdict (live, spoof, no_face, rejected).",
 		}, []string{"route", "verdict"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.inFlight, m.stages, m.verdicts,
+	m.budgetRefusals = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "spoofsense_body_budget_refusals_total",
+		Help: "Requests answered 503 busy because the bytes of uploaded images held reached --max-buffered.",
+	})
+	m.reg.MustRegister(m.requests, m.latency, m.inFlight, m.stages, m.verdicts, m.budgetRefusals,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "spoofsense_uploads_in_progress",
+			Help: "Requests whose body is being read.",
+		}, func() float64 { return float64(s.uploading.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "spoofsense_buffered_bytes",
+			Help: "Bytes of uploaded images held (being read or waiting to be scored), out of --max-buffered.",
+		}, func() float64 { return float64(s.budget.inUse()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "spoofsense_pixels_in_flight",
+			Help: "Pixels (width × height) of the images being decoded and scored.",
+		}, func() float64 { return float64(s.pixels.inUse()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "spoofsense_inference_admitted",
 			Help: "Requests holding an inference slot: running or waiting in the queue.",

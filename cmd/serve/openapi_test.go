@@ -110,7 +110,7 @@ func TestOpenAPIDocumentMatchesServer(t *testing.T) {
 		"POST /antispoofing 400": post(ready, "/antispoofing", "application/json", "{"),
 		"POST /antispoofing 401": post(keyed, "/antispoofing", "application/json", b64JSON(imgLive)),
 		"POST /antispoofing 413": post(ready, "/antispoofing", "application/json", tooBig),
-		"POST /antispoofing 415": post(ready, "/antispoofing", "text/plain", b64JSON(imgLive)),
+		"POST /antispoofing 415": post(ready, "/antispoofing", "application/x-www-form-urlencoded", b64JSON(imgLive)),
 		"POST /antispoofing 500": post(ready, "/antispoofing", "application/json", b64JSON(imgPanic)),
 		"POST /antispoofing 503": full("/antispoofing", "application/json", b64JSON(imgLive)),
 		"POST /v1/check 200":     post(ready, "/v1/check", "image/jpeg", imgLive),

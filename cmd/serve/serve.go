@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -51,6 +52,8 @@ type ServeOptions struct {
 	Queue        int
 	MaxBodyBytes int64
 	MaxScorers   int
+	MaxBuffered  int64
+	MaxPixels    int64
 
 	Threshold float64
 	Faces     string
@@ -93,9 +96,9 @@ upper case with dashes as underscores (SPOOFSENSE_ADDR, SPOOFSENSE_MAX_INFLIGHT,
 the command line wins. API keys come from --api-keys-file (one per line, # comments) and/or
 SPOOFSENSE_API_KEYS (comma-separated); when any is set, the POST routes need the x-api-key header.
 
-The server stops on SIGINT or SIGTERM: /readyz fails at once, it keeps serving for --drain-delay
-(default 0), then stops accepting, lets in-flight requests finish (up to --shutdown-timeout) and
-exits 0.`,
+The server stops on SIGINT, SIGTERM or SIGHUP (there is no reload): /readyz fails at once, it
+keeps serving for --drain-delay (default 0), then stops accepting, lets in-flight requests finish
+(up to --shutdown-timeout) and exits 0.`,
 		Example: `  spoofsense serve --addr 127.0.0.1:8080
   SPOOFSENSE_API_KEYS=k1,k2 spoofsense serve --log-format json
   curl -s -H 'Content-Type: application/json' -d "{\"data\":\"$(base64 -w0 selfie.jpg)\"}" localhost:8080/antispoofing
@@ -106,7 +109,14 @@ exits 0.`,
 				return err
 			}
 			if v, ok := os.LookupEnv(EnvAPIKeys); ok {
-				opts.APIKeys = SplitAPIKeys(v)
+				// Set means keys are wanted: a list without one ("", " , ") is a mistake that
+				// must not leave the service open, as an --api-keys-file without a key is not.
+				if opts.APIKeys = SplitAPIKeys(v); len(opts.APIKeys) == 0 {
+					return cmdutil.UsageError("%s is set but holds no API key; set keys (comma-separated) or unset it to serve without keys", EnvAPIKeys)
+				}
+			}
+			if cmd.Flags().Changed("api-keys-file") && opts.APIKeysFile == "" {
+				return cmdutil.UsageError("--api-keys-file (or %s) is set but empty; name a file of keys or unset it to serve without keys", EnvName("api-keys-file"))
 			}
 			if err := opts.validate(); err != nil {
 				return err
@@ -125,6 +135,8 @@ exits 0.`,
 	fl.IntVar(&opts.MaxInflight, "max-inflight", runtime.NumCPU(), "images scored at once")
 	fl.IntVar(&opts.Queue, "queue", DefaultQueue, "requests that may wait for a worker beyond --max-inflight; more get 503")
 	fl.Int64Var(&opts.MaxBodyBytes, "max-body", DefaultMaxBodyBytes, "largest request body in `bytes`; larger get 413")
+	fl.Int64Var(&opts.MaxBuffered, "max-buffered", 0, "bytes of uploaded images held at once, being read or waiting (0: (max-inflight + queue) × max-body); more get 503")
+	fl.Int64Var(&opts.MaxPixels, "max-pixels", 0, "pixels (width × height) decoded at once over all workers (0: the larger of 50 MP and max-inflight × 16 MP)")
 	fl.IntVar(&opts.MaxScorers, "max-scorers", DefaultMaxScorers, "scorers kept for per-request faces/crops/box overrides")
 	fl.Float64Var(&opts.Threshold, "threshold", scorer.DefaultThreshold, "decision threshold on prob_real (/antispoofing: real when >, /v1/check: live when ≥)")
 	fl.StringVar(&opts.Faces, "faces", string(scorer.FacesLargest), "face policy: largest, all or reject-multiple")
@@ -186,15 +198,20 @@ func (o *ServeOptions) validate() error {
 			return err
 		}
 	}
+	if err := cmdutil.ValidateThreshold("--threshold", o.Threshold); err != nil {
+		return cmdutil.UsageError("%v", err)
+	}
 	switch {
-	case o.Threshold <= 0 || o.Threshold > 1:
-		return cmdutil.UsageError("--threshold %v: want a number in (0, 1]", o.Threshold)
 	case o.MaxInflight < 1:
 		return cmdutil.UsageError("--max-inflight %d: want at least 1", o.MaxInflight)
 	case o.Queue < 0:
 		return cmdutil.UsageError("--queue %d: want 0 or more", o.Queue)
 	case o.MaxBodyBytes < 1:
 		return cmdutil.UsageError("--max-body %d: want at least 1 byte", o.MaxBodyBytes)
+	case o.MaxBuffered < 0:
+		return cmdutil.UsageError("--max-buffered %d: want 0 (the default) or more", o.MaxBuffered)
+	case o.MaxPixels < 0:
+		return cmdutil.UsageError("--max-pixels %d: want 0 (the default) or more", o.MaxPixels)
 	case o.MaxScorers < 1:
 		return cmdutil.UsageError("--max-scorers %d: want at least 1", o.MaxScorers)
 	}
@@ -254,18 +271,20 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 			Box:       scorer.BoxMode(opts.Box),
 			Nets:      nets,
 		},
-		APIKeys:         keys,
-		Logger:          log,
-		Version:         opts.Version,
-		MaxBodyBytes:    opts.MaxBodyBytes,
-		MaxInflight:     opts.MaxInflight,
-		Queue:           queue,
-		MaxScorers:      opts.MaxScorers,
-		ReadTimeout:     opts.ReadTimeout,
-		RequestTimeout:  opts.RequestTimeout,
-		IdleTimeout:     opts.IdleTimeout,
-		ShutdownTimeout: opts.ShutdownTimeout,
-		DrainDelay:      opts.DrainDelay,
+		APIKeys:          keys,
+		Logger:           log,
+		Version:          opts.Version,
+		MaxBodyBytes:     opts.MaxBodyBytes,
+		MaxInflight:      opts.MaxInflight,
+		Queue:            queue,
+		MaxScorers:       opts.MaxScorers,
+		MaxBufferedBytes: opts.MaxBuffered,
+		MaxPixels:        opts.MaxPixels,
+		ReadTimeout:      opts.ReadTimeout,
+		RequestTimeout:   opts.RequestTimeout,
+		IdleTimeout:      opts.IdleTimeout,
+		ShutdownTimeout:  opts.ShutdownTimeout,
+		DrainDelay:       opts.DrainDelay,
 	})
 	if err != nil {
 		return err
@@ -275,8 +294,14 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 	if err != nil {
 		return cmdutil.CannotRun(fmt.Errorf("listen on %s: %w", opts.Addr, err))
 	}
+	memLimit := "GOMEMLIMIT"
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(srv.MemoryLimit())
+		memLimit = fmt.Sprintf("%dMiB", srv.MemoryLimit()>>20)
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "api_keys", len(keys),
-		"max_inflight", opts.MaxInflight, "queue", opts.Queue, "version", opts.Version)
+		"max_inflight", opts.MaxInflight, "queue", opts.Queue, "max_buffered_mib", srv.cfg.MaxBufferedBytes>>20,
+		"memory_limit", memLimit, "version", opts.Version)
 	if err := srv.Serve(ctx, ln); err != nil {
 		// The models did not load or the self-test failed: the service cannot run.
 		return cmdutil.CannotRun(err)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
 	"github.com/spoofsense/spoofsense/models"
+	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/scorer"
 )
 
@@ -64,6 +65,13 @@ type Config struct {
 	Queue       int
 	// MaxScorers bounds the scorers kept for per-request option overrides (default 4).
 	MaxScorers int
+	// MaxBufferedBytes bounds the image bytes held for all requests at once, being uploaded or
+	// waiting to be scored (default (MaxInflight + Queue) × MaxBodyBytes); a request whose
+	// bytes do not fit gets 503 busy.
+	MaxBufferedBytes int64
+	// MaxPixels bounds the pixels (width × height) being decoded and scored at once (default
+	// the larger of 50 MP and MaxInflight × 16 MP); images wait for their share.
+	MaxPixels int64
 
 	// ReadTimeout bounds reading one request, headers and body (default 30 s); RequestTimeout
 	// bounds the queue wait plus the inference (default 60 s); IdleTimeout closes idle
@@ -95,6 +103,14 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxScorers <= 0 {
 		c.MaxScorers = DefaultMaxScorers
+	}
+	if c.MaxBufferedBytes <= 0 {
+		c.MaxBufferedBytes = int64(c.MaxInflight+c.Queue) * c.MaxBodyBytes
+	}
+	// Never less than one whole body in the chunks bodies are held in.
+	c.MaxBufferedBytes = max(c.MaxBufferedBytes, c.MaxBodyBytes+firstChunkSize+chunkSize)
+	if c.MaxPixels <= 0 {
+		c.MaxPixels = max(preprocess.DefaultMaxPixels, int64(c.MaxInflight)*16_000_000)
 	}
 	if c.Scorer.Threshold == 0 {
 		c.Scorer.Threshold = scorer.DefaultThreshold
@@ -131,14 +147,18 @@ func (c *Config) setDefaults() {
 // POST /v1/check, probes, metrics and the OpenAPI document. Build it with New, serve its Handler
 // on any listener (after Warmup), or let Serve do both and shut down gracefully.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	keys    keySet
-	adm     *admission
-	scorers *scorerSet
-	metrics *metrics
-	handler http.Handler
-	routes  []route
+	cfg    Config
+	log    *slog.Logger
+	keys   keySet
+	adm    *admission
+	budget *byteBudget  // bytes of request images held
+	pixels *pixelBudget // pixels being decoded and scored
+	// uploading counts the requests whose body is being read.
+	uploading atomic.Int64
+	scorers   *scorerSet
+	metrics   *metrics
+	handler   http.Handler
+	routes    []route
 
 	ready     atomic.Bool
 	draining  atomic.Bool // the stop signal came: /readyz fails while in-flight work finishes
@@ -153,17 +173,38 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("serve: Config.NewScorer is nil")
 	}
 	cfg.setDefaults()
-	if t := cfg.Scorer.Threshold; t < 0 || t > 1 {
-		return nil, fmt.Errorf("serve: threshold %v is outside [0, 1]", t)
+	if err := cmdutil.ValidateThreshold("threshold", cfg.Scorer.Threshold); err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, keys: newKeySet(cfg.APIKeys)}
 	s.adm = newAdmission(cfg.MaxInflight, cfg.Queue)
+	s.budget = newByteBudget(cfg.MaxBufferedBytes)
+	s.pixels = newPixelBudget(cfg.MaxPixels)
 	s.scorers = newScorerSet(cfg.NewScorer, cfg.Scorer, cfg.MaxScorers)
-	s.metrics = newMetrics(s.adm)
+	s.metrics = newMetrics(s)
 	s.routes = s.routeTable()
 	s.handler = s.buildHandler()
 	return s, nil
 }
+
+// bytesPerPixel is what decoding and scoring an image costs per pixel at most (the decoder's
+// own image, the upright RGB copy, the crops), for MemoryBound.
+const bytesPerPixel = 10
+
+// memoryHeadroom is the memory of the rest of the process (code, models, goroutines, buffers of
+// connections) in MemoryBound.
+const memoryHeadroom = 128 << 20
+
+// MemoryBound is what the server's memory is bounded by: the body budget, the pixels being
+// decoded at bytesPerPixel each, and a headroom for the rest of the process.
+func (s *Server) MemoryBound() int64 {
+	return s.cfg.MaxBufferedBytes + bytesPerPixel*s.cfg.MaxPixels + memoryHeadroom
+}
+
+// MemoryLimit is the Go runtime's soft memory limit serve sets (unless GOMEMLIMIT is set): 85%
+// of MemoryBound, so that the garbage of a flood of uploads is collected well before the
+// process reaches the bound (the collector otherwise lets it grow to twice the live heap).
+func (s *Server) MemoryLimit() int64 { return s.MemoryBound() / 100 * 85 }
 
 // Handler returns the server's HTTP handler: routing, request ids, logging, metrics, API keys,
 // panic recovery and limits included.
@@ -272,7 +313,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // httpServer is the http.Server Serve runs: the handler with the connection timeouts that keep
 // slow clients from holding the server (a client that does not send its headers and body within
-// ReadTimeout is cut off; it never holds a worker, only an admission slot until then).
+// ReadTimeout is cut off; until then it holds no admission slot, only what it sent of its body).
 func (s *Server) httpServer(ctx context.Context) *http.Server {
 	return &http.Server{
 		Handler:           s.handler,
@@ -359,7 +400,8 @@ func (s *Server) buildHandler() http.Handler {
 		rts := byPath[p]
 		mux.Handle(p, s.common(p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			for _, rt := range rts {
-				if r.Method == rt.method {
+				// HEAD is GET without the body (net/http drops it): load balancers probe so.
+				if r.Method == rt.method || r.Method == http.MethodHead && rt.method == http.MethodGet {
 					if rt.protected {
 						s.protect(rt.handle)(w, r)
 					} else {
@@ -368,9 +410,12 @@ func (s *Server) buildHandler() http.Handler {
 					return
 				}
 			}
-			allow := make([]string, 0, len(rts))
+			allow := make([]string, 0, len(rts)+1)
 			for _, rt := range rts {
 				allow = append(allow, rt.method)
+				if rt.method == http.MethodGet {
+					allow = append(allow, http.MethodHead)
+				}
 			}
 			slices.Sort(allow)
 			w.Header().Set("Allow", strings.Join(allow, ", "))
