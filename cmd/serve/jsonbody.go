@@ -138,6 +138,25 @@ func (p *jsonParser) parse(out io.Writer) error {
 	return p.syntax(c, "after the top-level object")
 }
 
+// memberKey parses an object member's key, whose opening quote is c, into sink, then the colon
+// after it, and returns the first byte of the value.
+func (p *jsonParser) memberKey(c byte, sink func(byte) error) (byte, error) {
+	if c != '"' {
+		return c, p.syntax(c, "looking for the beginning of an object key")
+	}
+	if err := p.str(sink); err != nil {
+		return c, err
+	}
+	c, err := p.space()
+	if err != nil {
+		return c, err
+	}
+	if c != ':' {
+		return c, p.syntax(c, "after an object key")
+	}
+	return p.space()
+}
+
 // object parses the members of the top-level object, after its '{'.
 func (p *jsonParser) object(out io.Writer) error {
 	c, err := p.space()
@@ -145,20 +164,8 @@ func (p *jsonParser) object(out io.Writer) error {
 		return err
 	}
 	for {
-		if c != '"' {
-			return p.syntax(c, "looking for the beginning of an object key")
-		}
 		var key keySink
-		if err := p.str(key.add); err != nil {
-			return err
-		}
-		if c, err = p.space(); err != nil {
-			return err
-		}
-		if c != ':' {
-			return p.syntax(c, "after an object key")
-		}
-		if c, err = p.space(); err != nil {
+		if c, err = p.memberKey(c, key.add); err != nil {
 			return err
 		}
 		if key.isData() {
@@ -244,19 +251,7 @@ func (p *jsonParser) value(c byte, depth int) error {
 		}
 		for {
 			if closing == '}' {
-				if c != '"' {
-					return p.syntax(c, "looking for the beginning of an object key")
-				}
-				if err := p.str(func(byte) error { return nil }); err != nil {
-					return err
-				}
-				if c, err = p.space(); err != nil {
-					return err
-				}
-				if c != ':' {
-					return p.syntax(c, "after an object key")
-				}
-				if c, err = p.space(); err != nil {
+				if c, err = p.memberKey(c, func(byte) error { return nil }); err != nil {
 					return err
 				}
 			}
