@@ -13,7 +13,7 @@ import (
 // A model file replaced by a named pipe (no writer) does not hang `models verify` or a scoring
 // command: it is refused at once, naming the file.
 func TestVerifyRefusesAFIFO(t *testing.T) {
-	dir := modelDir(t, []string{"version-RFB-320.onnx", "MiniFASNetV1SE.onnx"}, map[string][]byte{})
+	dir := modelDir(t, []string{"version-RFB-320.onnx", "MiniFASNetV1SE.onnx", "MiniFASNetV2SE-128.onnx"}, map[string][]byte{})
 	fifo := filepath.Join(dir, "MiniFASNetV2.onnx")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Skipf("mkfifo: %v", err)
