@@ -30,6 +30,27 @@ func MeanLuma(img *Image, box Box) float64 {
 	return float64(sum) / float64(r.Dx()*r.Dy())
 }
 
+// MeanChroma returns the mean chroma of the pixels of box inside the image: max(R, G, B) −
+// min(R, G, B) per pixel (0..255), averaged. It is 0 for a grey image and a few units for a
+// near-grey one (a sepia print, a monochrome screen); colour skin under ordinary light is well
+// above that. The anti-spoof nets were trained on colour photos: a grey face scores as a spoof
+// even when it is live, and this is the measure that says why. It returns 0 when the box does
+// not overlap the image.
+func MeanChroma(img *Image, box Box) float64 {
+	r := clipBox(img, box)
+	if r.Empty() {
+		return 0
+	}
+	var sum int64
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		row := img.Pix[3*(y*img.Width+r.Min.X) : 3*(y*img.Width+r.Max.X)]
+		for i := 0; i < len(row); i += 3 {
+			sum += int64(max(row[i], row[i+1], row[i+2]) - min(row[i], row[i+1], row[i+2]))
+		}
+	}
+	return float64(sum) / float64(r.Dx()*r.Dy())
+}
+
 // LaplacianVariance returns the variance of the Laplacian of the luma over the pixels of box
 // inside the image, the usual sharpness (blur) measure of REFERENCE §1.6: low values mean a
 // blurred face. The Laplacian is OpenCV's default 3×3 one (4-neighbour, centre −4); neighbours

@@ -178,7 +178,7 @@ func TestStrictAndFacePolicies(t *testing.T) {
 func TestQualityLimits(t *testing.T) {
 	q := DefaultQualityLimits()
 	if q != (QualityLimits{MinFaceSide: 224, MinBorderMargin: 15, MinFaceArea: 0.20, MinPortrait: 1.0,
-		MinBrightness: 40, MaxBrightness: 220, MinSharpness: 20, MaxFaces: 1}) {
+		MinBrightness: 40, MaxBrightness: 220, MinSharpness: 20, MaxFaces: 1, MinChroma: 8}) {
 		t.Fatalf("default limits %+v", q)
 	}
 	// A 500×500 image with a 1-pixel checkerboard of the given two grey levels.
@@ -193,6 +193,14 @@ func TestQualityLimits(t *testing.T) {
 				p := img.Pix[3*(y*w+x):]
 				p[0], p[1], p[2] = v, v, v
 			}
+		}
+		return img
+	}
+	// tinted is a flat image whose pixels are (120+d, 120, 120): chroma d everywhere.
+	tinted := func(w, h int, d uint8) *preprocess.Image {
+		img := grey(w, h, 120, 120)
+		for i := 0; i < len(img.Pix); i += 3 {
+			img.Pix[i] = 120 + d
 		}
 		return img
 	}
@@ -230,6 +238,9 @@ func TestQualityLimits(t *testing.T) {
 		{"flat", CheckSharpness, grey(500, 500, 120, 120), preprocess.Box{X: 100, Y: 100, W: 300, H: 300}, 1, false},
 		{"one face", CheckOneFace, sharp, preprocess.Box{X: 100, Y: 100, W: 300, H: 300}, 1, true},
 		{"two faces", CheckOneFace, sharp, preprocess.Box{X: 100, Y: 100, W: 300, H: 300}, 2, false},
+		{"grey", CheckColour, sharp, preprocess.Box{X: 100, Y: 100, W: 300, H: 300}, 1, false},
+		{"chroma at 8", CheckColour, tinted(500, 500, 8), preprocess.Box{X: 100, Y: 100, W: 300, H: 300}, 1, true},
+		{"chroma 7", CheckColour, tinted(500, 500, 7), preprocess.Box{X: 100, Y: 100, W: 300, H: 300}, 1, false},
 	}
 	for _, tc := range tests {
 		c := find(q.Check(tc.img, tc.box, tc.faces), tc.check)
@@ -244,5 +255,37 @@ func TestQualityLimits(t *testing.T) {
 	exact.MinSharpness = v
 	if c := find(exact.Check(sharp, box, 1), CheckSharpness); !c.Passed {
 		t.Errorf("sharpness %v at a limit of %v fails", c.Value, c.Limit)
+	}
+}
+
+// TestGreyLiveFaceFailsColour: T1 made grey scores lower (the nets want colour) and its colour
+// check says why: chroma 0, failed, and --strict rejects it while the colour photo passes it.
+func TestGreyLiveFaceFailsColour(t *testing.T) {
+	var cache scorerCache
+	t1 := decodeDevImage(t, "image_T1.jpg")
+	grey := preprocess.NewImage(t1.Width, t1.Height)
+	for i := 0; i < len(t1.Pix); i += 3 {
+		v := uint8((299*int(t1.Pix[i]) + 587*int(t1.Pix[i+1]) + 114*int(t1.Pix[i+2]) + 500) / 1000)
+		grey.Pix[i], grey.Pix[i+1], grey.Pix[i+2] = v, v, v
+	}
+	colour := func(r Result) QualityCheck {
+		for _, c := range r.Quality {
+			if c.Name == CheckColour {
+				return c
+			}
+		}
+		t.Fatalf("no %s check in %+v", CheckColour, r.Quality)
+		return QualityCheck{}
+	}
+	c := score(t, cache.get(t, Options{}), t1)
+	g := score(t, cache.get(t, Options{}), grey)
+	if cc, gc := colour(c), colour(g); !cc.Passed || gc.Passed || gc.Value != 0 {
+		t.Errorf("colour check: colour photo %+v, grey photo %+v; want pass and fail at 0", cc, gc)
+	}
+	if g.ProbReal >= c.ProbReal {
+		t.Errorf("grey prob_real %v not below the colour photo's %v", g.ProbReal, c.ProbReal)
+	}
+	if s := score(t, cache.get(t, Options{Strict: true}), grey); s.Verdict != Rejected {
+		t.Errorf("strict on the grey photo: %s, want rejected", s.Verdict)
 	}
 }
