@@ -7,12 +7,17 @@ import (
 	"unsafe"
 )
 
-// gemmSIMD runs Gemm with the AVX-512 micro-kernels and reports whether it could.
-func gemmSIMD(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) bool {
-	if !archsimd.X86.AVX512() {
+// gemmSIMD runs Gemm with the micro-kernels of variant v and reports whether it could
+// (false for the portable variant).
+func gemmSIMD(v impl, m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) bool {
+	switch v {
+	case implAVX512:
+		gemmAVX512(m, n, k, a, lda, pb, c, ldc, ep)
+	case implAVX2:
+		gemmAVX2(m, n, k, a, lda, pb, c, ldc, ep)
+	default:
 		return false
 	}
-	gemmAVX512(m, n, k, a, lda, pb, c, ldc, ep)
 	return true
 }
 

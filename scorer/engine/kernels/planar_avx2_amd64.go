@@ -1,0 +1,189 @@
+//go:build goexperiment.simd && amd64
+
+package kernels
+
+import (
+	"simd/archsimd"
+	"unsafe"
+)
+
+// planarAVX2 is the AVX2 planarSIMD: six output pixels of a row times 8 channels (half a
+// 16-channel block) at a time where the whole window row lies inside the input, one pixel
+// at a time elsewhere.
+func planarAVX2(x []float32, h, w int, pw *PlanarConvWeights, y []float32, oh, ow int, ep *Epilogue) {
+	e := makeEpiPtrs(ep)
+	g := pw.geom
+	xp := unsafe.Pointer(unsafe.SliceData(x))
+	yp := unsafe.Pointer(unsafe.SliceData(y))
+	// Output columns [ox0, ox1) have every tap column inside the input.
+	ox0 := min(ow, ceilDiv(g.PadLeft, g.StrideW))
+	ox1 := max(ox0, min(ow, floorDiv(w-1-(g.KW-1)*g.DilationW+g.PadLeft, g.StrideW)+1))
+	// Offsets of the taps from a pixel's first one, in weight order, for the fast path.
+	var offsBuf [maxPlanarTaps]int32
+	taps := pw.cin * g.KH * g.KW
+	offs := offsBuf[:min(taps, maxPlanarTaps)]
+	if taps <= maxPlanarTaps {
+		t := 0
+		for ci := 0; ci < pw.cin; ci++ {
+			for ky := 0; ky < g.KH; ky++ {
+				for kx := 0; kx < g.KW; kx++ {
+					offs[t] = int32((ci*h+ky*g.DilationH)*w + kx*g.DilationW)
+					t++
+				}
+			}
+		}
+	}
+	wb := unsafe.Pointer(unsafe.SliceData(pw.w))
+	for oy := 0; oy < oh; oy++ {
+		ky0, ky1 := 0, g.KH
+		for ky0 < g.KH && oy*g.StrideH-g.PadTop+ky0*g.DilationH < 0 {
+			ky0++
+		}
+		for ky1 > ky0 && oy*g.StrideH-g.PadTop+(ky1-1)*g.DilationH >= h {
+			ky1--
+		}
+		for cb := 0; cb < pw.coutP; cb += 8 {
+			ox := 0
+			for ; ox < ox0; ox++ {
+				planarPixel8(xp, h, w, pw, yp, oy, ox, ow, cb, ky0, ky1, e)
+			}
+			if taps <= maxPlanarTaps && ky0 == 0 && ky1 == g.KH {
+				iy := oy*g.StrideH - g.PadTop
+				for ; ox+6 <= ox1; ox += 6 {
+					ix := ox*g.StrideW - g.PadLeft
+					planar6x8(unsafe.Add(xp, (iy*w+ix)*4), offs, g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP, yp, cb, e, (oy*ow+ox)*pw.coutP+cb)
+				}
+			}
+			for ; ox < ow; ox++ {
+				planarPixel8(xp, h, w, pw, yp, oy, ox, ow, cb, ky0, ky1, e)
+			}
+		}
+	}
+}
+
+// planarPixel8 computes output pixel (oy, ox), channels cb..cb+7, checking every tap column.
+func planarPixel8(xp unsafe.Pointer, h, w int, pw *PlanarConvWeights, yp unsafe.Pointer, oy, ox, ow, cb, ky0, ky1 int, e *epiPtrs) {
+	g, cp := pw.geom, pw.coutP
+	var acc vec8
+	for ci := 0; ci < pw.cin; ci++ {
+		for ky := ky0; ky < ky1; ky++ {
+			iy := oy*g.StrideH - g.PadTop + ky*g.DilationH
+			for kx := 0; kx < g.KW; kx++ {
+				ix := ox*g.StrideW - g.PadLeft + kx*g.DilationW
+				if ix < 0 || ix >= w {
+					continue
+				}
+				v := bcast8(xp, (ci*h+iy)*w+ix)
+				acc = v.MulAdd(load8(planarW(pw), ((ci*g.KH+ky)*g.KW+kx)*cp+cb), acc)
+			}
+		}
+	}
+	out := (oy*ow+ox)*cp + cb
+	if e != nil {
+		acc = e.finish8(acc, cb, out)
+	}
+	acc.Store(ptr8(yp, out))
+	archsimd.ClearAVXUpperBits()
+}
+
+// planar6x8 is planar6 for 8 channels: output pixels (oy, ox..ox+5), channels cb..cb+7,
+// whose taps are all inside the input: x is the input address of pixel ox's first tap,
+// offs the offsets (in floats) of the taps from it, wt the weights of tap 0 at channel cb
+// (taps cp apart). 6 accumulators, one weight vector and the broadcasts fit the 16 YMM
+// registers; 12 accumulators (16 channels) would not.
+func planar6x8(x unsafe.Pointer, offs []int32, s int, wt unsafe.Pointer, cp int, y unsafe.Pointer, cb int, e *epiPtrs, out int) {
+	var c0, c1, c2, c3, c4, c5 vec8
+	for t, off := range offs {
+		r := unsafe.Add(x, int(off)*4)
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wt, t*cp*4)))
+		c0 = archsimd.BroadcastFloat32x8(*(*float32)(r)).MulAdd(wv, c0)
+		c1 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(r, s))).MulAdd(wv, c1)
+		c2 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(r, 2*s))).MulAdd(wv, c2)
+		c3 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(r, 3*s))).MulAdd(wv, c3)
+		c4 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(r, 4*s))).MulAdd(wv, c4)
+		c5 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(r, 5*s))).MulAdd(wv, c5)
+	}
+	if e != nil {
+		c0 = e.finish8(c0, cb, out)
+		c1 = e.finish8(c1, cb, out+cp)
+		c2 = e.finish8(c2, cb, out+2*cp)
+		c3 = e.finish8(c3, cb, out+3*cp)
+		c4 = e.finish8(c4, cb, out+4*cp)
+		c5 = e.finish8(c5, cb, out+5*cp)
+	}
+	c0.Store(ptr8(y, out))
+	c1.Store(ptr8(y, out+cp))
+	c2.Store(ptr8(y, out+2*cp))
+	c3.Store(ptr8(y, out+3*cp))
+	c4.Store(ptr8(y, out+4*cp))
+	c5.Store(ptr8(y, out+5*cp))
+	archsimd.ClearAVXUpperBits()
+}
+
+// convDirectAVX2 is the AVX2 convDirectSIMD: the same zero-padded copy of the input, each
+// row's pixels six at a time through planar6x8, once for each 8-channel half of the 16
+// output channels.
+func convDirectAVX2(x []float32, h, w int, cw *ConvWeights, y, scratch []float32, oh, ow int, ep *Epilogue) {
+	g := cw.geom
+	cinP := Pad16(cw.cin)
+	padInput(x, h, w, cinP, g, scratch)
+	wp := w + g.PadLeft + g.PadRight
+	// The tap offsets, in the packed weight order (ky, kx, ci), from a pixel's first tap.
+	k := cw.pb.k
+	var offsBuf [maxDirectTaps]int32
+	var offs []int32
+	if k <= maxDirectTaps {
+		offs = offsBuf[:k]
+	} else {
+		offs = make([]int32, k) // only for windows far larger than any shipped model's
+	}
+	t := 0
+	for ky := 0; ky < g.KH; ky++ {
+		for kx := 0; kx < g.KW; kx++ {
+			for ci := 0; ci < cw.cin; ci++ {
+				offs[t] = int32((ky*g.DilationH*wp+kx*g.DilationW)*cinP + ci)
+				t++
+			}
+		}
+	}
+	e := makeEpiPtrs(ep)
+	xp := unsafe.Pointer(unsafe.SliceData(scratch))
+	yp := unsafe.Pointer(unsafe.SliceData(y))
+	wt := unsafe.Pointer(unsafe.SliceData(cw.pb.data))
+	s := g.StrideW * cinP * 4
+	for oy := 0; oy < oh; oy++ {
+		row := unsafe.Add(xp, oy*g.StrideH*wp*cinP*4)
+		for cb := 0; cb < Lanes; cb += 8 {
+			ox := 0
+			for ; ox+6 <= ow; ox += 6 {
+				planar6x8(unsafe.Add(row, ox*s), offs, s, unsafe.Add(wt, cb*4), Lanes, yp, cb, e, (oy*ow+ox)*Lanes+cb)
+			}
+			for ; ox < ow; ox++ {
+				direct1x8(unsafe.Add(row, ox*s), offs, unsafe.Add(wt, cb*4), yp, cb, e, (oy*ow+ox)*Lanes+cb)
+			}
+		}
+	}
+}
+
+// direct1x8 is planar6x8 for one output pixel: channels cb..cb+7 of a 16-channel output,
+// wt the weights of tap 0 at channel cb.
+func direct1x8(x unsafe.Pointer, offs []int32, wt unsafe.Pointer, y unsafe.Pointer, cb int, e *epiPtrs, out int) {
+	var c0, c1 vec8 // two chains: the sum of even and of odd taps
+	n := len(offs) &^ 1
+	for t := 0; t < n; t += 2 {
+		w0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wt, t*Lanes*4)))
+		c0 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(x, int(offs[t])*4))).MulAdd(w0, c0)
+		w1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wt, (t+1)*Lanes*4)))
+		c1 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(x, int(offs[t+1])*4))).MulAdd(w1, c1)
+	}
+	if n < len(offs) {
+		w0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wt, n*Lanes*4)))
+		c0 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(x, int(offs[n])*4))).MulAdd(w0, c0)
+	}
+	c0 = c0.Add(c1)
+	if e != nil {
+		c0 = e.finish8(c0, cb, out)
+	}
+	c0.Store(ptr8(y, out))
+	archsimd.ClearAVXUpperBits()
+}
