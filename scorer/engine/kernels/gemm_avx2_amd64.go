@@ -11,15 +11,15 @@ import (
 // rows of A and the same packed B, but each B panel is taken 16 columns (two 8-wide
 // vectors) at a time, the packed rows of a 32-column panel being 32 floats apart.
 //
-// The micro-kernel is 4 rows × 16 columns: 8 accumulators, 2 B vectors and the A
-// broadcasts in flight fit the 16 YMM registers (15 allocatable); 6×16 or 4×32 (12 or 16
-// accumulators) spill. Per k step it issues 8 FMAs against 2 B loads and 7 broadcasts
-// (see kern3x32 on why rows 0–2 broadcast twice).
+// The micro-kernel is 6 rows × 16 columns in assembly (avx2Gemm6x16: 12 accumulators, 2
+// B vectors and a broadcast, 15 of the 16 YMM registers), its epilogue in Go on the tile;
+// the last rows of a block go through 4×16 and 1×16 tiles written with archsimd.
 func gemmAVX2(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) {
 	e := makeEpiPtrs(ep)
 	ap := unsafe.Pointer(unsafe.SliceData(a))
 	cp := unsafe.Pointer(unsafe.SliceData(c))
 	mc := max(12, gemmL2Floats/k/12*12)
+	var tile [96]float32
 	for i0 := 0; i0 < m; i0 += mc {
 		i1 := min(m, i0+mc)
 		for j0 := 0; j0 < n; j0 += panelWidth {
@@ -28,6 +28,10 @@ func gemmAVX2(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc i
 			for h := 0; h < w; h += Lanes {
 				b := unsafe.Add(bp, h*4)
 				i := i0
+				for ; i+6 <= i1; i += 6 {
+					avx2Gemm6x16(k, unsafe.Add(ap, i*lda*4), lda*4, b, w*4, &tile)
+					avx2Store6x16(&tile, cp, i*ldc+j0+h, ldc, j0+h, e)
+				}
 				for ; i+4 <= i1; i += 4 {
 					avx2Kern4x16(k, unsafe.Add(ap, i*lda*4), lda, b, w*4, cp, i*ldc+j0+h, ldc, j0+h, e)
 				}
@@ -140,5 +144,33 @@ func avx2Kern1x16(k int, a unsafe.Pointer, b unsafe.Pointer, bs int, c unsafe.Po
 	}
 	c0.Store(ptr8(c, co))
 	c1.Store(ptr8(c, co+8))
+	archsimd.ClearAVXUpperBits()
+}
+
+// avx2Gemm6x16 (assembly, gemm_avx2_amd64.s) writes the 6×16 product of 6 rows of A at a
+// (lda bytes apart) and 16 columns of a packed B panel at b (rows bs bytes apart), k ≥ 1,
+// to tile, row after row. It is assembly because the compiler spills a 6×16 tile (12
+// accumulators) written with archsimd: it loads every broadcast scalar into its own
+// register first and its FMAs overwrite a multiplicand, not the accumulator.
+//
+//go:noescape
+func avx2Gemm6x16(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, bs int, tile *[96]float32)
+
+// avx2Store6x16 applies e to the 6×16 tile and stores it at element co of c (row stride
+// ldc, output channel j). The tile is apart from c so that a residual aliasing c is read
+// before it is overwritten.
+func avx2Store6x16(tile *[96]float32, c unsafe.Pointer, co, ldc, j int, e *epiPtrs) {
+	t := unsafe.Pointer(tile)
+	for r := 0; r < 6; r++ {
+		v0 := load8(t, r*16)
+		v1 := load8(t, r*16+8)
+		o := co + r*ldc
+		if e != nil {
+			v0 = e.finish8(v0, j, o)
+			v1 = e.finish8(v1, j+8, o+8)
+		}
+		v0.Store(ptr8(c, o))
+		v1.Store(ptr8(c, o+8))
+	}
 	archsimd.ClearAVXUpperBits()
 }

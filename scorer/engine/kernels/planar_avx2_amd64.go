@@ -7,9 +7,9 @@ import (
 	"unsafe"
 )
 
-// planarAVX2 is the AVX2 planarSIMD: six output pixels of a row times 8 channels (half a
-// 16-channel block) at a time where the whole window row lies inside the input, one pixel
-// at a time elsewhere.
+// planarAVX2 is the AVX2 planarSIMD: six output pixels of a row times one 16-channel block
+// at a time (avx2Conv6x16) where the whole window row lies inside the input, one pixel and
+// 8 channels at a time elsewhere.
 func planarAVX2(x []float32, h, w int, pw *PlanarConvWeights, y []float32, oh, ow int, ep *Epilogue) {
 	e := makeEpiPtrs(ep)
 	g := pw.geom
@@ -34,6 +34,7 @@ func planarAVX2(x []float32, h, w int, pw *PlanarConvWeights, y []float32, oh, o
 		}
 	}
 	wb := unsafe.Pointer(unsafe.SliceData(pw.w))
+	var tile [96]float32
 	for oy := 0; oy < oh; oy++ {
 		ky0, ky1 := 0, g.KH
 		for ky0 < g.KH && oy*g.StrideH-g.PadTop+ky0*g.DilationH < 0 {
@@ -42,20 +43,23 @@ func planarAVX2(x []float32, h, w int, pw *PlanarConvWeights, y []float32, oh, o
 		for ky1 > ky0 && oy*g.StrideH-g.PadTop+(ky1-1)*g.DilationH >= h {
 			ky1--
 		}
-		for cb := 0; cb < pw.coutP; cb += 8 {
+		for cb := 0; cb < pw.coutP; cb += Lanes {
 			ox := 0
 			for ; ox < ox0; ox++ {
 				planarPixel8(xp, h, w, pw, yp, oy, ox, ow, cb, ky0, ky1, e)
+				planarPixel8(xp, h, w, pw, yp, oy, ox, ow, cb+8, ky0, ky1, e)
 			}
 			if taps <= maxPlanarTaps && ky0 == 0 && ky1 == g.KH {
 				iy := oy*g.StrideH - g.PadTop
 				for ; ox+6 <= ox1; ox += 6 {
 					ix := ox*g.StrideW - g.PadLeft
-					planar6x8(unsafe.Add(xp, (iy*w+ix)*4), offs, g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP, yp, cb, e, (oy*ow+ox)*pw.coutP+cb)
+					avx2Conv6x16(&offs[0], len(offs), unsafe.Add(xp, (iy*w+ix)*4), g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP*4, &tile)
+					avx2Store6x16(&tile, yp, (oy*ow+ox)*pw.coutP+cb, pw.coutP, cb, e)
 				}
 			}
 			for ; ox < ow; ox++ {
 				planarPixel8(xp, h, w, pw, yp, oy, ox, ow, cb, ky0, ky1, e)
+				planarPixel8(xp, h, w, pw, yp, oy, ox, ow, cb+8, ky0, ky1, e)
 			}
 		}
 	}
@@ -86,43 +90,18 @@ func planarPixel8(xp unsafe.Pointer, h, w int, pw *PlanarConvWeights, yp unsafe.
 	archsimd.ClearAVXUpperBits()
 }
 
-// planar6x8 is planar6 for 8 channels: output pixels (oy, ox..ox+5), channels cb..cb+7,
-// whose taps are all inside the input: x is the input address of pixel ox's first tap,
-// offs the offsets (in floats) of the taps from it, wt the weights of tap 0 at channel cb
-// (taps cp apart). 6 accumulators, one weight vector and the broadcasts fit the 16 YMM
-// registers; 12 accumulators (16 channels) would not.
-func planar6x8(x unsafe.Pointer, offs []int32, s int, wt unsafe.Pointer, cp int, y unsafe.Pointer, cb int, e *epiPtrs, out int) {
-	var c0, c1, c2, c3, c4, c5 vec8
-	for t, off := range offs {
-		r := unsafe.Add(x, int(off)*4)
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wt, t*cp*4)))
-		c0 = archsimd.BroadcastFloat32x8(*(*float32)(r)).MulAdd(wv, c0)
-		c1 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(r, s))).MulAdd(wv, c1)
-		c2 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(r, 2*s))).MulAdd(wv, c2)
-		c3 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(r, 3*s))).MulAdd(wv, c3)
-		c4 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(r, 4*s))).MulAdd(wv, c4)
-		c5 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(r, 5*s))).MulAdd(wv, c5)
-	}
-	if e != nil {
-		c0 = e.finish8(c0, cb, out)
-		c1 = e.finish8(c1, cb, out+cp)
-		c2 = e.finish8(c2, cb, out+2*cp)
-		c3 = e.finish8(c3, cb, out+3*cp)
-		c4 = e.finish8(c4, cb, out+4*cp)
-		c5 = e.finish8(c5, cb, out+5*cp)
-	}
-	c0.Store(ptr8(y, out))
-	c1.Store(ptr8(y, out+cp))
-	c2.Store(ptr8(y, out+2*cp))
-	c3.Store(ptr8(y, out+3*cp))
-	c4.Store(ptr8(y, out+4*cp))
-	c5.Store(ptr8(y, out+5*cp))
-	archsimd.ClearAVXUpperBits()
-}
+// avx2Conv6x16 (assembly, planar_avx2_amd64.s) writes output pixels 0..5 × 16 channels of
+// a convolution whose taps all lie inside the input to tile, row after row (pixel p's
+// channels at p*16): x is pixel 0's first tap, s the bytes from one pixel's first tap to
+// the next's, offs[0..n-1] the tap offsets in floats, tap t's weights wt + t*ws bytes. As
+// avx2Gemm6x16, assembly keeps the 12 accumulators in registers.
+//
+//go:noescape
+func avx2Conv6x16(offs *int32, n int, x unsafe.Pointer, s int, wt unsafe.Pointer, ws int, tile *[96]float32)
 
 // convDirectAVX2 is the AVX2 convDirectSIMD: the same zero-padded copy of the input, each
-// row's pixels six at a time through planar6x8, once for each 8-channel half of the 16
-// output channels.
+// row's pixels six at a time through avx2Conv6x16, the last ones one at a time and 8
+// channels at a time.
 func convDirectAVX2(x []float32, h, w int, cw *ConvWeights, y, scratch []float32, oh, ow int, ep *Epilogue) {
 	g := cw.geom
 	cinP := Pad16(cw.cin)
@@ -151,14 +130,16 @@ func convDirectAVX2(x []float32, h, w int, cw *ConvWeights, y, scratch []float32
 	yp := unsafe.Pointer(unsafe.SliceData(y))
 	wt := unsafe.Pointer(unsafe.SliceData(cw.pb.data))
 	s := g.StrideW * cinP * 4
+	var tile [96]float32
 	for oy := 0; oy < oh; oy++ {
 		row := unsafe.Add(xp, oy*g.StrideH*wp*cinP*4)
-		for cb := 0; cb < Lanes; cb += 8 {
-			ox := 0
-			for ; ox+6 <= ow; ox += 6 {
-				planar6x8(unsafe.Add(row, ox*s), offs, s, unsafe.Add(wt, cb*4), Lanes, yp, cb, e, (oy*ow+ox)*Lanes+cb)
-			}
-			for ; ox < ow; ox++ {
+		ox := 0
+		for ; ox+6 <= ow; ox += 6 {
+			avx2Conv6x16(&offs[0], len(offs), unsafe.Add(row, ox*s), s, wt, Lanes*4, &tile)
+			avx2Store6x16(&tile, yp, (oy*ow+ox)*Lanes, Lanes, 0, e)
+		}
+		for ; ox < ow; ox++ {
+			for cb := 0; cb < Lanes; cb += 8 {
 				direct1x8(unsafe.Add(row, ox*s), offs, unsafe.Add(wt, cb*4), yp, cb, e, (oy*ow+ox)*Lanes+cb)
 			}
 		}
