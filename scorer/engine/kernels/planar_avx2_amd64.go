@@ -100,8 +100,8 @@ func planarPixel8(xp unsafe.Pointer, h, w int, pw *PlanarConvWeights, yp unsafe.
 func avx2Conv6x16(offs *int32, n int, x unsafe.Pointer, s int, wt unsafe.Pointer, ws int, tile *[96]float32)
 
 // convDirectAVX2 is the AVX2 convDirectSIMD: the same zero-padded copy of the input, each
-// row's pixels six at a time through avx2Conv6x16, the last ones one at a time and 8
-// channels at a time.
+// row's pixels six at a time through avx2Conv6x16, the last ones one at a time
+// (avx2Conv1x16).
 func convDirectAVX2(x []float32, h, w int, cw *ConvWeights, y, scratch []float32, oh, ow int, ep *Epilogue) {
 	g := cw.geom
 	cinP := Pad16(cw.cin)
@@ -131,6 +131,7 @@ func convDirectAVX2(x []float32, h, w int, cw *ConvWeights, y, scratch []float32
 	wt := unsafe.Pointer(unsafe.SliceData(cw.pb.data))
 	s := g.StrideW * cinP * 4
 	var tile [96]float32
+	var px [16]float32
 	for oy := 0; oy < oh; oy++ {
 		row := unsafe.Add(xp, oy*g.StrideH*wp*cinP*4)
 		ox := 0
@@ -139,32 +140,21 @@ func convDirectAVX2(x []float32, h, w int, cw *ConvWeights, y, scratch []float32
 			avx2Store6x16(&tile, yp, (oy*ow+ox)*Lanes, Lanes, 0, e)
 		}
 		for ; ox < ow; ox++ {
-			for cb := 0; cb < Lanes; cb += 8 {
-				direct1x8(unsafe.Add(row, ox*s), offs, unsafe.Add(wt, cb*4), yp, cb, e, (oy*ow+ox)*Lanes+cb)
+			out := (oy*ow + ox) * Lanes
+			avx2Conv1x16(&offs[0], len(offs), unsafe.Add(row, ox*s), wt, Lanes*4, &px)
+			v0, v1 := load8(unsafe.Pointer(&px), 0), load8(unsafe.Pointer(&px), 8)
+			if e != nil {
+				v0, v1 = e.finish8(v0, 0, out), e.finish8(v1, 8, out+8)
 			}
+			v0.Store(ptr8(yp, out))
+			v1.Store(ptr8(yp, out+8))
+			archsimd.ClearAVXUpperBits()
 		}
 	}
 }
 
-// direct1x8 is planar6x8 for one output pixel: channels cb..cb+7 of a 16-channel output,
-// wt the weights of tap 0 at channel cb.
-func direct1x8(x unsafe.Pointer, offs []int32, wt unsafe.Pointer, y unsafe.Pointer, cb int, e *epiPtrs, out int) {
-	var c0, c1 vec8 // two chains: the sum of even and of odd taps
-	n := len(offs) &^ 1
-	for t := 0; t < n; t += 2 {
-		w0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wt, t*Lanes*4)))
-		c0 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(x, int(offs[t])*4))).MulAdd(w0, c0)
-		w1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wt, (t+1)*Lanes*4)))
-		c1 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(x, int(offs[t+1])*4))).MulAdd(w1, c1)
-	}
-	if n < len(offs) {
-		w0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wt, n*Lanes*4)))
-		c0 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(x, int(offs[n])*4))).MulAdd(w0, c0)
-	}
-	c0 = c0.Add(c1)
-	if e != nil {
-		c0 = e.finish8(c0, cb, out)
-	}
-	c0.Store(ptr8(y, out))
-	archsimd.ClearAVXUpperBits()
-}
+// avx2Conv1x16 (assembly, planar_avx2_amd64.s) is avx2Conv6x16 for one output pixel,
+// with eight FMA chains over the taps (a 256-channel 3×3 head has 2,304).
+//
+//go:noescape
+func avx2Conv1x16(offs *int32, n int, x unsafe.Pointer, wt unsafe.Pointer, ws int, out *[16]float32)
