@@ -31,7 +31,8 @@
 // # Layouts and kernels
 //
 // When the SIMD kernels of the kernels sub-package are available (a GOEXPERIMENT=simd
-// build on a CPU with AVX-512, kernels.Accelerated), a static plan is lowered to run its
+// build on a CPU with AVX-512 or AVX2 + FMA, kernels.Accelerated; kernels.Variant names
+// the variant, SPOOFSENSE_KERNELS forces one), a static plan is lowered to run its
 // convolution chains channels-last (lowerNHWC): convolutions with constant weights that are
 // dense or depthwise, and the Add, Mul (same shape or by a per-channel [N,C,1,1] value),
 // Relu, Sigmoid, GlobalAveragePool and channel Concat between them, work on NHWC16 values
