@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# benchcmp.sh times the engine on the shipped models, in the SIMD and the fallback build,
-# beside onnxruntime on the same models, all on one core, and prints the medians and the
-# ratio (ours / onnxruntime's). `make bench` runs it from the repository root.
+# benchcmp.sh times the engine on the shipped models, in the SIMD build with each kernel
+# variant (avx512, avx2, portable) and in the fallback build, beside onnxruntime on the same
+# models, all on one core, and prints the medians and the ratio (ours / onnxruntime's).
+# `make bench` runs it from the repository root.
 #
 # Environment: SHARED (the shared directory with models/ and bench/ort-bench, default
 # ../shared), BENCH_COUNT (Go benchmark repetitions, default 5), BENCH_CPU (the core to pin
@@ -39,18 +40,26 @@ go_median() {
 		awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) / 1e6 }'
 }
 
-printf '%-9s %-18s %10s %10s %7s\n' build model "go ms" "ort ms" ratio
-for build in simd fallback; do
+# Rows: the SIMD build with each kernel variant forced through SPOOFSENSE_KERNELS (a variant
+# this CPU cannot run is reported and skipped), then the build without GOEXPERIMENT=simd
+# (portable kernels only, what `go install` gives).
+printf '%-9s %-9s %-18s %10s %10s %7s\n' build kernels model "go ms" "ort ms" ratio
+for run in simd:avx512 simd:avx2 simd:portable fallback:portable; do
+	build=${run%%:*} variant=${run#*:}
 	experiment=simd
 	if [ "$build" = fallback ]; then
 		experiment=
 	fi
-	out=$(GOEXPERIMENT=$experiment "${pin[@]}" go test -run '^$' -bench 'MiniFASNet|UltraFace' -cpu 1 \
-		-count "$count" ./scorer/engine/)
+	out=$(SPOOFSENSE_KERNELS=$variant GOEXPERIMENT=$experiment "${pin[@]}" go test -run '^$' \
+		-bench 'MiniFASNet|UltraFace' -cpu 1 -count "$count" ./scorer/engine/ 2>&1)
+	if printf '%s\n' "$out" | grep -q "spoofsense: SPOOFSENSE_KERNELS=$variant"; then
+		printf '%-9s %-9s (this CPU or build cannot run it: skipped)\n' "$build" "$variant"
+		continue
+	fi
 	for k in "${!models[@]}"; do
 		ours=$(go_median "${models[$k]}" "$out")
 		theirs=$(ort_median "${ort_files[$k]}")
 		ratio=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }')
-		printf '%-9s %-18s %10s %10s %7s\n' "$build" "${models[$k]}" "${ours:--}" "${theirs:--}" "$ratio"
+		printf '%-9s %-9s %-18s %10s %10s %7s\n' "$build" "$variant" "${models[$k]}" "${ours:--}" "${theirs:--}" "$ratio"
 	done
 done

@@ -31,7 +31,8 @@
 // # Layouts and kernels
 //
 // When the SIMD kernels of the kernels sub-package are available (a GOEXPERIMENT=simd
-// build on a CPU with AVX-512, kernels.Accelerated), a static plan is lowered to run its
+// build on a CPU with AVX-512 or AVX2 + FMA, kernels.Accelerated; kernels.Variant names
+// the variant, SPOOFSENSE_KERNELS forces one), a static plan is lowered to run its
 // convolution chains channels-last (lowerNHWC): convolutions with constant weights that are
 // dense or depthwise, and the Add, Mul (same shape or by a per-channel [N,C,1,1] value),
 // Relu, Sigmoid, GlobalAveragePool and channel Concat between them, work on NHWC16 values
@@ -50,18 +51,27 @@
 // # Measured speed
 //
 // Median milliseconds per Run on one core (`make bench`, which runs benchcmp.sh:
-// `go test -bench 'MiniFASNet|UltraFace' -cpu 1 -count 5` pinned with taskset, beside
-// `ort-bench --threads 1 --runs 200`, onnxruntime 1.30, on the same models), 2026-11-30,
-// "Intel(R) Xeon(R) Processor" (KVM, AVX-512), Go 1.26.8, on a machine shared with other
-// builds (±10%):
+// `go test -bench 'MiniFASNet|UltraFace' -cpu 1 -count 3` pinned with taskset, beside
+// `ort-bench --threads 1 --runs 200`, onnxruntime 1.30, on the same models, in the same
+// run), 2026-12-01, "AMD EPYC" (KVM, AVX-512), Go 1.26.8, on a machine shared with other
+// builds (±10%). The avx2 rows are what a CPU without AVX-512 runs (SPOOFSENSE_KERNELS=avx2,
+// or GODEBUG=cpu.avx512f=off: the same within noise); portable is the build without
+// GOEXPERIMENT=simd (`go install`, arm64):
 //
-//	model             SIMD build   fallback build   onnxruntime   SIMD / ort   fallback / ort
-//	MiniFASNetV2        1.31 ms       11.4 ms          2.57 ms        0.51          4.4
-//	MiniFASNetV1SE      1.45 ms       11.3 ms          2.47 ms        0.59          4.6
-//	UltraFace RFB-320   3.76 ms       27.4 ms          2.62 ms        1.43         10.5
+//	model               avx512   avx2      portable   onnxruntime   avx512 / avx2 / portable vs ort
+//	MiniFASNetV2        0.50 ms  0.82 ms    6.8 ms      1.21 ms      0.41 / 0.68 / 5.6
+//	MiniFASNetV1SE      0.52 ms  0.87 ms    6.9 ms      1.16 ms      0.45 / 0.75 / 5.9
+//	UltraFace RFB-320   1.67 ms  2.41 ms   15.6 ms      1.20 ms      1.40 / 2.02 / 13.0
+//	MiniFASNetV2SE-128  1.24 ms  2.19 ms   14.2 ms      4.95 ms      0.25 / 0.44 / 2.9
 //
-// BenchmarkLayers (profile_test.go) times every plan step. Of UltraFace's 3.5 ms the 1×1
-// convolutions take 1.55 ms (GEMM at 85–95 GFLOP/s), the depthwise ones 0.56 ms, the
-// 3-channel stem 0.3 ms and the box decoding after the heads (Softmax, Exp, Slice, Concat on
-// [1,4420,·] tensors, NCHW) about 0.4 ms.
+// The AVX2 GEMM runs at ~125 GFLOP/s, which is one core's peak for 256-bit FMAs here (two
+// per cycle × 8 lanes × 2 FLOP at ~3.9 GHz; AVX-512 doubles it to ~250): UltraFace on
+// AVX2 is limited by its 66 M MACs of 1×1 convolution and the NCHW box decoding, not by
+// the kernels' code.
+//
+// BenchmarkLayers (profile_test.go) times every plan step. Of UltraFace's 2.5 ms with
+// SPOOFSENSE_KERNELS=avx2 (that profiling run) the 1×1 convolutions take 1.21 ms, the
+// depthwise ones 0.53 ms, the dense 3×3 ones 0.32 ms, the 3-channel stem 0.21 ms and the
+// box decoding after the heads (Softmax, Concat, Exp, Slice… on [1,4420,·] tensors, NCHW)
+// about 0.26 ms.
 package engine

@@ -89,6 +89,11 @@ func (cw *ConvWeights) paddedSize(h, w int) int {
 // hold cw.ScratchSize(h, w) floats, and run Gemm on them. Conv allocates nothing. It
 // panics if a slice is too short or the output would be empty.
 func Conv(x []float32, h, w int, cw *ConvWeights, y []float32, scratch []float32, ep *Epilogue) {
+	convWith(selected, x, h, w, cw, y, scratch, ep)
+}
+
+// convWith is Conv with kernel variant v, which the CPU must support.
+func convWith(v impl, x []float32, h, w int, cw *ConvWeights, y []float32, scratch []float32, ep *Epilogue) {
 	g := cw.geom
 	oh, ow := g.OutSize(h, w)
 	cinP, n := Pad16(cw.cin), cw.pb.n
@@ -103,11 +108,11 @@ func Conv(x []float32, h, w int, cw *ConvWeights, y []float32, scratch []float32
 		panic(fmt.Sprintf("kernels: Conv: scratch has %d elements, want ≥ %d", len(scratch), cw.ScratchSize(h, w)))
 	}
 	if cw.pointwise {
-		Gemm(oh*ow, n, cw.cin, x, cinP, cw.pb, y, n, ep)
+		gemmWith(v, oh*ow, n, cw.cin, x, cinP, cw.pb, y, n, ep)
 		return
 	}
 	ep.check(n, oh*ow*n)
-	if cw.direct() && convDirectSIMD(x, h, w, cw, y, scratch, oh, ow, ep) {
+	if cw.direct() && convDirectSIMD(v, x, h, w, cw, y, scratch, oh, ow, ep) {
 		return
 	}
 	k := cw.pb.k
@@ -122,7 +127,7 @@ func Conv(x []float32, h, w int, cw *ConvWeights, y []float32, scratch []float32
 			sub.Residual = ep.Residual[p0*n:]
 			epc = &sub
 		}
-		Gemm(p1-p0, n, k, scratch, k, cw.pb, y[p0*n:], n, epc)
+		gemmWith(v, p1-p0, n, k, scratch, k, cw.pb, y[p0*n:], n, epc)
 	}
 }
 

@@ -31,6 +31,8 @@ func TestConvMatchesReference(t *testing.T) {
 		{"3x3 256->6 head", 256, 6, 4, 5, same(3, 1, 1)},
 		{"2x3 asymmetric", 5, 20, 6, 7, ConvGeom{KH: 2, KW: 3, StrideH: 1, StrideW: 2, PadTop: 1, PadRight: 2}},
 		{"big image, several chunks", 3, 16, 60, 80, same(3, 2, 1)},
+		{"3x3 s1 16->16 direct, 7 wide", 16, 16, 5, 7, same(3, 1, 1)},
+		{"3x3 s2 24->16 direct, odd", 24, 16, 9, 11, same(3, 2, 1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,10 +52,13 @@ func TestConvMatchesReference(t *testing.T) {
 				}
 				want := make([]float32, outLen)
 				refConv(x, tt.h, tt.w, tt.cin, tt.cout, tt.g, wt, want, ep)
-				got := make([]float32, outLen)
-				sentinel(got)
-				Conv(x, tt.h, tt.w, cw, got, scratch, ep)
-				compare(t, fmt.Sprintf("ep=%s", name), got, want, tt.cin*tt.g.KH*tt.g.KW)
+				for _, v := range testVariants(t) {
+					got := make([]float32, outLen)
+					sentinel(got)
+					sentinel(scratch) // no variant may read scratch it did not write
+					convWith(v, x, tt.h, tt.w, cw, got, scratch, ep)
+					compare(t, fmt.Sprintf("%s ep=%s", v, name), got, want, tt.cin*tt.g.KH*tt.g.KW)
+				}
 			}
 		})
 	}
@@ -111,22 +116,24 @@ func BenchmarkConv(b *testing.B) {
 		{"Ultra_16to16_d2_30x40", 16, 16, 30, 40, p(1, 2)},
 		{"Ultra_256to12_head_4x5", 256, 12, 4, 5, p(1, 1)},
 	}
-	for _, s := range shapes {
-		b.Run(s.name, func(b *testing.B) {
-			rng := rand.New(rand.NewPCG(25, 26))
-			cw, err := PackConv(s.cout, s.cin, s.g, randSlice(rng, s.cout*s.cin*9))
-			if err != nil {
-				b.Fatal(err)
-			}
-			oh, ow := s.g.OutSize(s.h, s.w)
-			x, y := randNHWC(rng, s.h, s.w, s.cin), make([]float32, oh*ow*Pad16(s.cout))
-			scratch := make([]float32, cw.ScratchSize(s.h, s.w))
-			ep := &Epilogue{Bias: randSlice(rng, Pad16(s.cout)), Act: ActReLU}
-			for b.Loop() {
-				Conv(x, s.h, s.w, cw, y, scratch, ep)
-			}
-			flops := 2 * float64(oh*ow*s.cout*s.cin*9) * float64(b.N)
-			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+	for _, v := range testVariants(b) {
+		for _, s := range shapes {
+			b.Run(v.String()+"/"+s.name, func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(25, 26))
+				cw, err := PackConv(s.cout, s.cin, s.g, randSlice(rng, s.cout*s.cin*9))
+				if err != nil {
+					b.Fatal(err)
+				}
+				oh, ow := s.g.OutSize(s.h, s.w)
+				x, y := randNHWC(rng, s.h, s.w, s.cin), make([]float32, oh*ow*Pad16(s.cout))
+				scratch := make([]float32, cw.ScratchSize(s.h, s.w))
+				ep := &Epilogue{Bias: randSlice(rng, Pad16(s.cout)), Act: ActReLU}
+				for b.Loop() {
+					convWith(v, x, s.h, s.w, cw, y, scratch, ep)
+				}
+				flops := 2 * float64(oh*ow*s.cout*s.cin*9) * float64(b.N)
+				b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }

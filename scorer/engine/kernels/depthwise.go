@@ -47,6 +47,11 @@ func PackDepthwise(c int, g ConvGeom, w []float32) (*DepthwiseWeights, error) {
 // 3×3 windows with stride 1 or 2 and dilation 1 take a fast path; other windows (such as
 // MiniFASNet's 5×5 global depthwise layer) a slower generic one.
 func Depthwise(x []float32, h, w int, dw *DepthwiseWeights, y []float32, ep *Epilogue) {
+	depthwiseWith(selected, x, h, w, dw, y, ep)
+}
+
+// depthwiseWith is Depthwise with kernel variant v, which the CPU must support.
+func depthwiseWith(v impl, x []float32, h, w int, dw *DepthwiseWeights, y []float32, ep *Epilogue) {
 	oh, ow := dw.geom.OutSize(h, w)
 	cp := dw.cp
 	switch {
@@ -58,7 +63,7 @@ func Depthwise(x []float32, h, w int, dw *DepthwiseWeights, y []float32, ep *Epi
 		panic(fmt.Sprintf("kernels: Depthwise: y has %d elements, want ≥ %d", len(y), oh*ow*cp))
 	}
 	ep.check(cp, oh*ow*cp)
-	if depthwiseSIMD(x, h, w, dw, y, oh, ow, ep) {
+	if depthwiseSIMD(v, x, h, w, dw, y, oh, ow, ep) {
 		return
 	}
 	depthwisePortable(x, h, w, dw, y, oh, ow, ep)

@@ -7,9 +7,15 @@ import (
 	"unsafe"
 )
 
-// depthwiseSIMD runs Depthwise with AVX-512 and reports whether it could.
-func depthwiseSIMD(x []float32, h, w int, dw *DepthwiseWeights, y []float32, oh, ow int, ep *Epilogue) bool {
-	if !archsimd.X86.AVX512() {
+// depthwiseSIMD runs Depthwise with variant v and reports whether it could (false for
+// the portable variant).
+func depthwiseSIMD(v impl, x []float32, h, w int, dw *DepthwiseWeights, y []float32, oh, ow int, ep *Epilogue) bool {
+	switch v {
+	case implAVX2:
+		depthwiseAVX2(x, h, w, dw, y, oh, ow, ep)
+		return true
+	case implAVX512:
+	default:
 		return false
 	}
 	e := makeEpiPtrs(ep)

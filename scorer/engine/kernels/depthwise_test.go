@@ -6,15 +6,20 @@ import (
 	"testing"
 )
 
-var depthwiseImpls = []struct {
+type depthwiseImpl struct {
 	name string
 	fn   func(x []float32, h, w int, dw *DepthwiseWeights, y []float32, ep *Epilogue)
-}{
-	{"Depthwise", Depthwise},
-	{"portable", func(x []float32, h, w int, dw *DepthwiseWeights, y []float32, ep *Epilogue) {
-		oh, ow := dw.Geom().OutSize(h, w)
-		depthwisePortable(x, h, w, dw, y, oh, ow, ep)
-	}},
+}
+
+// depthwiseImpls returns Depthwise in every variant this build and CPU run.
+func depthwiseImpls(t testing.TB) []depthwiseImpl {
+	var out []depthwiseImpl
+	for _, v := range testVariants(t) {
+		out = append(out, depthwiseImpl{v.String(), func(x []float32, h, w int, dw *DepthwiseWeights, y []float32, ep *Epilogue) {
+			depthwiseWith(v, x, h, w, dw, y, ep)
+		}})
+	}
+	return out
 }
 
 func TestDepthwiseMatchesReference(t *testing.T) {
@@ -55,7 +60,7 @@ func TestDepthwiseMatchesReference(t *testing.T) {
 					}
 					want := make([]float32, outLen)
 					refDepthwise(x, h, w, c, gg.g, wt, want, ep)
-					for _, impl := range depthwiseImpls {
+					for _, impl := range depthwiseImpls(t) {
 						got := make([]float32, outLen+Lanes)
 						sentinel(got)
 						impl.fn(x, h, w, dw, got, ep)
@@ -142,7 +147,7 @@ func BenchmarkDepthwise(b *testing.B) {
 		{"C32_120x160_s1", 32, 120, 160, p1},
 		{"C512_5x5_GDC", 512, 5, 5, ConvGeom{KH: 5, KW: 5}},
 	}
-	for _, impl := range depthwiseImpls {
+	for _, impl := range depthwiseImpls(b) {
 		for _, s := range shapes {
 			b.Run(impl.name+"/"+s.name, func(b *testing.B) {
 				rng := rand.New(rand.NewPCG(15, 16))

@@ -38,20 +38,47 @@
 //
 // # Implementations
 //
-// Builds with GOEXPERIMENT=simd on amd64 use AVX-512 kernels written with simd/archsimd
-// when the CPU has AVX-512 (archsimd.X86.AVX512()); every other build and CPU uses the
-// portable Go code, which the tests run in every build and compare, like the SIMD
-// kernels, against the plain reference implementations in reference_test.go on odd
-// shapes, tails and all epilogue variants. There is no AVX2 kernel yet.
+// Three variants implement every kernel; one is chosen once, when the package is
+// initialised, and [Variant] names it:
 //
-// The GEMM micro-kernel is 3 rows × 32 columns (2 vectors), with 1×32, 4×16 and 1×16 tails;
-// B is packed in 32-column panels. Three rows rather than four because the SSA scheduler
-// hoists all loads and broadcasts of an iteration above the FMAs: with 4 rows the 15
-// allocatable vector registers spill. MulAdd compiles to VFMADD213PS, which overwrites its
-// receiver, so the kernels make the receiver a value used for the last time (a broadcast
-// of A, rebroadcast when it is needed twice) and unroll to halve the register copies of
-// the loop-carried accumulators; that took the 3×32 kernel from 75 to 95 GFLOP/s. The
-// direct and planar convolutions compute 6 pixels × 16 channels per call (8 spill).
+//   - "avx512": AVX-512 kernels (GOEXPERIMENT=simd builds on amd64, archsimd.X86.AVX512()).
+//   - "avx2": AVX2 + FMA kernels for CPUs without AVX-512 (same builds, archsimd.X86.AVX2()
+//     and FMA()). Lanes stays 16: each 16-channel group is two 8-wide vectors.
+//   - "portable": plain Go, every build and CPU (the only one without GOEXPERIMENT=simd or
+//     off amd64).
+//
+// The fastest one the build and CPU run is taken, unless the SPOOFSENSE_KERNELS
+// environment variable ([KernelsEnv]) names another ("avx512", "avx2", "portable";
+// "auto" or empty for the default). GODEBUG=cpu.avx512f=off hides AVX-512 from the
+// choice (what an AVX2-only CPU gets), GODEBUG=cpu.avx2=off AVX2. A name that is unknown
+// or that this build or CPU cannot run falls back to the default with a message on
+// standard error ([VariantError]). The selection never changes afterwards; inside the
+// package, each kernel has a *With form (gemmWith, convWith, depthwiseWith, planarWith)
+// that takes the variant as an argument, so the tests run every variant the machine
+// supports in one process and compare each, on odd shapes, tails and all epilogue
+// variants, with the plain reference implementations in reference_test.go.
+//
+// AVX-512: the GEMM micro-kernel is 8 rows × 32 columns in assembly (gemm_avx512_amd64.s:
+// 16 accumulators in Z16–Z31, registers the compiler does not allocate, nothing on the
+// stack), with 3×32, 1×32, 4×16 and 1×16 tails in archsimd; B is packed in 32-column
+// panels. Kernels written with archsimd that spill ZMM registers run at the speed the
+// stack pointer's alignment happens to allow (64-byte spill slots straddling cache
+// lines): the 3×32 archsimd tile, once the main one, cost the whole models 7–11% after an
+// unrelated frame change upstream, which is why the main tile moved to assembly. MulAdd
+// compiles to VFMADD213PS, which overwrites its receiver, so the archsimd kernels make the
+// receiver a value used for the last time. The direct and planar convolutions compute 6
+// pixels × 16 channels per call (8 spill).
+//
+// AVX2: 16 YMM registers, 15 of them allocatable. Written with archsimd, even a 4×16 GEMM
+// tile spilled (the compiler loads each broadcast scalar into a register of its own and
+// merges repeated broadcasts), at 78 GFLOP/s; the 6×16 tiles of the GEMM
+// (gemm_avx2_amd64.s) and of the direct and planar convolutions (planar_avx2_amd64.s) are
+// assembly: 12 accumulators, 2 B (weight) vectors and one broadcast, VFMADD231PS with the
+// accumulator as destination, 12 FMAs per 2 loads and 6 broadcasts. Their epilogue runs
+// in Go on the tile, so a residual that aliases the output is read before it is
+// overwritten. A direct convolution's single pixels (UltraFace's 3×3 heads: 2,304 taps)
+// run with eight FMA chains (avx2Conv1x16). Depthwise runs in 8-channel halves with the
+// nine weights in registers (archsimd).
 //
 // Each kernel ends with archsimd.ClearAVXUpperBits (VZEROUPPER): the Go code between
 // kernel calls uses SSE instructions, which are slow with dirty upper halves. Inside a
@@ -60,31 +87,30 @@
 //
 // # Measured speed
 //
-// 2026-11-25, "Intel(R) Xeon(R) Processor" (KVM, AVX-512), Go 1.26.8, one core:
+// 2026-12-01, "AMD EPYC" (KVM, Zen 4, AVX-512), Go 1.26.8, one core:
 // taskset -c 0 go test -run '^$' -bench . -cpu 1 ./scorer/engine/kernels/, on a machine
 // shared with other builds (±10%). GFLOP/s counts real MACs × 2.
 //
-//	kernel, shape                               simd GFLOP/s   portable GFLOP/s
-//	Gemm 400×128×128 (m×k×n, MiniFASNet)           97               3.5
-//	Gemm 1600×64×128                               95               3.1
-//	Gemm 400×231×64                                99               3.6
-//	Gemm 1600×32×112                               82               2.8
-//	Gemm 100×128×512                               96               3.3
-//	Gemm 4800×16×32 (UltraFace)                    73               2.2
-//	Gemm 4800×32×64                                84               2.8
-//	Gemm 4800×64×64                                94               3.3
-//	Gemm 1200×64×128                               97               3.4
-//	Depthwise 3×3 C128 20×20 s1                    40 (0.45 ns/px)  1.2
-//	Depthwise 3×3 C128 20×20 s2                    34 (0.53 ns/px)  1.3
-//	Depthwise 3×3 C64 40×40 s1                     48 (0.37 ns/px)  1.3
-//	Depthwise 3×3 C64 40×40 s2                     39 (0.47 ns/px)  1.3
-//	Depthwise 3×3 C32 120×160 s1                   33 (0.55 ns/px)  1.3
-//	Depthwise 5×5 C512 5×5 (GDC, generic path)     11               1.7
-//	PlanarConv 3×3 s2 3→32 80×80 (MiniFASNet stem) 38
-//	PlanarConv 3×3 s2 3→16 240×320 (UltraFace stem) 53
-//	Conv 3×3 s1 16→32 120×160 (im2col)             60               3.7
-//	Conv 3×3 d2 16→16 30×40 (direct)               65               2.8
-//	Conv 3×3 256→12 4×5 (direct)                   24               2.6
-//
-// ns/px is per output element (pixel × channel).
+//	kernel, shape                               avx512   avx2   portable  (GFLOP/s)
+//	Gemm 400×128×128 (m×k×n, MiniFASNet)          267     126     3.9
+//	Gemm 1600×64×128                              251     124     3.5
+//	Gemm 400×231×64                               271     121     5.2
+//	Gemm 1600×32×112                              206      99     3.6
+//	Gemm 100×128×512                              254     122     4.7
+//	Gemm 4800×16×32 (UltraFace)                   186      99     2.7
+//	Gemm 4800×32×64                               220     113     3.8
+//	Gemm 4800×64×64                               248     123     4.1
+//	Gemm 1200×64×128                              239     123     4.4
+//	Depthwise 3×3 C128 20×20 s1                    54      37     1.6
+//	Depthwise 3×3 C128 20×20 s2                    38      30     1.7
+//	Depthwise 3×3 C64 40×40 s1                     62      45     1.5
+//	Depthwise 3×3 C64 40×40 s2                     47      38     1.7
+//	Depthwise 3×3 C32 120×160 s1                   75      53     1.4
+//	Depthwise 5×5 C512 5×5 (GDC, generic path)     15       7.9   2.3
+//	PlanarConv 3×3 s2 3→32 80×80 (MiniFASNet stem) 79      51     2.6
+//	PlanarConv 3×3 s2 3→16 240×320 (UltraFace stem) 109    81     2.8
+//	Conv 3×3 s1 16→32 120×160 (im2col)            124      85     4.0
+//	Conv 3×3 d2 16→16 30×40 (direct)              126     115     3.8
+//	Conv 3×3 256→12 4×5 (direct)                   38      53     4.4
+
 package kernels

@@ -58,11 +58,16 @@ func (p *PackedB) panel(j0 int) ([]float32, int) {
 // lda = its padded channel count, k = its real (or padded) input channel count and n = the
 // padded output channel count. Gemm allocates nothing. It panics if a slice is too short.
 func Gemm(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) {
+	gemmWith(selected, m, n, k, a, lda, pb, c, ldc, ep)
+}
+
+// gemmWith is Gemm with kernel variant v, which the CPU must support.
+func gemmWith(v impl, m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) {
 	checkGemm(m, n, k, a, lda, pb, c, ldc, ep)
 	if m == 0 {
 		return
 	}
-	if gemmSIMD(m, n, k, a, lda, pb, c, ldc, ep) {
+	if gemmSIMD(v, m, n, k, a, lda, pb, c, ldc, ep) {
 		return
 	}
 	gemmPortable(m, n, k, a, lda, pb, c, ldc, ep)
@@ -94,7 +99,7 @@ func checkGemm(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc 
 
 // gemmPortable is the plain-Go Gemm, one output row segment of a panel at a time.
 // It is the whole implementation in builds without SIMD and the oracle-checked fallback
-// on CPUs without AVX-512.
+// on CPUs without AVX2.
 func gemmPortable(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) {
 	for j0 := 0; j0 < n; j0 += panelWidth {
 		bp, w := pb.panel(j0)

@@ -7,12 +7,17 @@ import (
 	"unsafe"
 )
 
-// gemmSIMD runs Gemm with the AVX-512 micro-kernels and reports whether it could.
-func gemmSIMD(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) bool {
-	if !archsimd.X86.AVX512() {
+// gemmSIMD runs Gemm with the micro-kernels of variant v and reports whether it could
+// (false for the portable variant).
+func gemmSIMD(v impl, m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) bool {
+	switch v {
+	case implAVX512:
+		gemmAVX512(m, n, k, a, lda, pb, c, ldc, ep)
+	case implAVX2:
+		gemmAVX2(m, n, k, a, lda, pb, c, ldc, ep)
+	default:
 		return false
 	}
-	gemmAVX512(m, n, k, a, lda, pb, c, ldc, ep)
 	return true
 }
 
@@ -25,7 +30,9 @@ func gemmAVX512(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc
 	e := makeEpiPtrs(ep)
 	ap := unsafe.Pointer(unsafe.SliceData(a))
 	cp := unsafe.Pointer(unsafe.SliceData(c))
-	mc := max(12, gemmL2Floats/k/12*12)
+	mc := max(24, gemmL2Floats/k/24*24)
+	var tileBuf [256 + 16]float32
+	tile := align64(unsafe.Pointer(&tileBuf))
 	for i0 := 0; i0 < m; i0 += mc {
 		i1 := min(m, i0+mc)
 		for j0 := 0; j0 < n; j0 += panelWidth {
@@ -33,6 +40,10 @@ func gemmAVX512(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc
 			bp := unsafe.Pointer(unsafe.SliceData(bs))
 			i := i0
 			if w == panelWidth {
+				for ; i+8 <= i1; i += 8 {
+					avx512Gemm8x32(k, unsafe.Add(ap, i*lda*4), lda*4, bp, tile)
+					avx512Store8x32(tile, cp, i*ldc+j0, ldc, j0, e)
+				}
 				for ; i+3 <= i1; i += 3 {
 					kern3x32(k, unsafe.Add(ap, i*lda*4), lda, bp, cp, i*ldc+j0, ldc, j0, e)
 				}
@@ -196,4 +207,35 @@ func kern1x16(k int, a unsafe.Pointer, b unsafe.Pointer, c unsafe.Pointer, co, j
 	}
 	c0.Store(ptrAt(c, co))
 	archsimd.ClearAVXUpperBits()
+}
+
+// avx512Gemm8x32 (assembly, gemm_avx512_amd64.s) writes the 8×32 product of 8 rows of A at
+// a (lda bytes apart) and the packed 32-column B panel at b, k ≥ 1, to the 256 floats at
+// tile (64-byte aligned), row after row. In assembly the 16 accumulators live in Z16–Z31,
+// registers the compiler does not allocate.
+//
+//go:noescape
+func avx512Gemm8x32(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, tile unsafe.Pointer)
+
+// avx512Store8x32 applies e to the 8×32 tile t and stores it at element co of c (row
+// stride ldc, output channel j). The tile is apart from c so that a residual aliasing c
+// is read before it is overwritten.
+func avx512Store8x32(t unsafe.Pointer, c unsafe.Pointer, co, ldc, j int, e *epiPtrs) {
+	for r := 0; r < 8; r++ {
+		v0 := load(t, r*32)
+		v1 := load(t, r*32+16)
+		o := co + r*ldc
+		if e != nil {
+			v0 = e.finish(v0, j, o)
+			v1 = e.finish(v1, j+16, o+16)
+		}
+		v0.Store(ptrAt(c, o))
+		v1.Store(ptrAt(c, o+16))
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// align64 returns p rounded up to a multiple of 64 bytes (p must have 64 bytes to spare).
+func align64(p unsafe.Pointer) unsafe.Pointer {
+	return unsafe.Add(p, (64-uintptr(p)%64)%64)
 }

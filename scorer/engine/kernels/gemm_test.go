@@ -6,20 +6,27 @@ import (
 	"testing"
 )
 
-// gemmImpls are the Gemm implementations under test: the dispatching entry point and the
-// portable fallback (which the dispatcher skips on AVX-512 machines).
-var gemmImpls = []struct {
+type gemmImpl struct {
 	name string
 	fn   func(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue)
-}{
-	{"Gemm", Gemm},
-	{"portable", gemmPortable},
+}
+
+// gemmImpls returns the Gemm implementations under test: every variant this build and CPU
+// run (the dispatching Gemm runs one of them).
+func gemmImpls(t testing.TB) []gemmImpl {
+	var out []gemmImpl
+	for _, v := range testVariants(t) {
+		out = append(out, gemmImpl{v.String(), func(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) {
+			gemmWith(v, m, n, k, a, lda, pb, c, ldc, ep)
+		}})
+	}
+	return out
 }
 
 func TestGemmMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, m := range []int{1, 3, 4, 5, 17, 400} {
-		for _, k := range []int{1, 3, 13, 16, 32, 48} {
+	for _, m := range []int{1, 2, 3, 4, 5, 6, 7, 9, 17, 400} {
+		for _, k := range []int{1, 2, 3, 13, 16, 32, 48} {
 			for _, n := range []int{16, 32, 48, 80} {
 				lda, ldc := k+3, n+16 // strides wider than the rows: pads must stay untouched
 				a := randSlice(rng, (m-1)*lda+k)
@@ -30,7 +37,7 @@ func TestGemmMatchesReference(t *testing.T) {
 					want := make([]float32, outLen)
 					sentinel(want)
 					refGemm(m, n, k, a, lda, b, want, ldc, ep)
-					for _, impl := range gemmImpls {
+					for _, impl := range gemmImpls(t) {
 						got := make([]float32, outLen)
 						sentinel(got)
 						impl.fn(m, n, k, a, lda, pb, got, ldc, ep)
@@ -49,7 +56,7 @@ func TestGemmInPlaceResidual(t *testing.T) {
 	res := randSlice(rng, m*n)
 	want := make([]float32, m*n)
 	refGemm(m, n, k, a, k, b, want, n, &Epilogue{Act: ActReLU, Residual: res})
-	for _, impl := range gemmImpls {
+	for _, impl := range gemmImpls(t) {
 		c := append([]float32(nil), res...)
 		impl.fn(m, n, k, a, k, PackB(k, n, b), c, n, &Epilogue{Act: ActReLU, Residual: c})
 		compare(t, impl.name, c, want, k)
@@ -114,7 +121,7 @@ var gemmBenchShapes = []struct {
 }
 
 func BenchmarkGemm(b *testing.B) {
-	for _, impl := range gemmImpls {
+	for _, impl := range gemmImpls(b) {
 		for _, s := range gemmBenchShapes {
 			b.Run(impl.name+"/"+s.name, func(b *testing.B) {
 				rng := rand.New(rand.NewPCG(7, 8))

@@ -41,6 +41,11 @@ func PackPlanarConv(cout, cin int, g ConvGeom, w []float32) (*PlanarConvWeights,
 // pw.Geom().OutSize(h, w), and applies ep per output channel (its Residual has y's layout).
 // It allocates nothing and panics if a slice is too short or the output would be empty.
 func PlanarConv(x []float32, h, w int, pw *PlanarConvWeights, y []float32, ep *Epilogue) {
+	planarWith(selected, x, h, w, pw, y, ep)
+}
+
+// planarWith is PlanarConv with kernel variant v, which the CPU must support.
+func planarWith(v impl, x []float32, h, w int, pw *PlanarConvWeights, y []float32, ep *Epilogue) {
 	g := pw.geom
 	oh, ow := g.OutSize(h, w)
 	switch {
@@ -52,7 +57,7 @@ func PlanarConv(x []float32, h, w int, pw *PlanarConvWeights, y []float32, ep *E
 		panic(fmt.Sprintf("kernels: PlanarConv: y has %d elements, want ≥ %d", len(y), oh*ow*pw.coutP))
 	}
 	ep.check(pw.coutP, oh*ow*pw.coutP)
-	if planarSIMD(x, h, w, pw, y, oh, ow, ep) {
+	if planarSIMD(v, x, h, w, pw, y, oh, ow, ep) {
 		return
 	}
 	planarPortable(x, h, w, pw, y, oh, ow, ep)

@@ -14,8 +14,13 @@ const maxPlanarTaps = 64
 // planarSIMD runs PlanarConv with AVX-512 and reports whether it could: six output
 // pixels of a row times one 16-channel block at a time where the whole window row lies
 // inside the input, one pixel at a time elsewhere.
-func planarSIMD(x []float32, h, w int, pw *PlanarConvWeights, y []float32, oh, ow int, ep *Epilogue) bool {
-	if !archsimd.X86.AVX512() {
+func planarSIMD(v impl, x []float32, h, w int, pw *PlanarConvWeights, y []float32, oh, ow int, ep *Epilogue) bool {
+	switch v {
+	case implAVX2:
+		planarAVX2(x, h, w, pw, y, oh, ow, ep)
+		return true
+	case implAVX512:
+	default:
 		return false
 	}
 	e := makeEpiPtrs(ep)
@@ -136,8 +141,13 @@ func planar6(x unsafe.Pointer, offs []int32, s int, wt unsafe.Pointer, cp int, y
 // window lies inside, and six output pixels of a row at a time run through planar6 with
 // the tap offsets of the padded input; the row's last pixels run one at a time. It reports
 // whether it could (AVX-512 present).
-func convDirectSIMD(x []float32, h, w int, cw *ConvWeights, y, scratch []float32, oh, ow int, ep *Epilogue) bool {
-	if !archsimd.X86.AVX512() {
+func convDirectSIMD(v impl, x []float32, h, w int, cw *ConvWeights, y, scratch []float32, oh, ow int, ep *Epilogue) bool {
+	switch v {
+	case implAVX2:
+		convDirectAVX2(x, h, w, cw, y, scratch, oh, ow, ep)
+		return true
+	case implAVX512:
+	default:
 		return false
 	}
 	g := cw.geom

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestPlanarConv compares PlanarConv, in this build's implementation and the portable one,
+// TestPlanarConv compares PlanarConv, in every variant this build and CPU run,
 // with the reference convolution of the same input in NHWC, on stem-like and odd shapes.
 func TestPlanarConv(t *testing.T) {
 	p := func(k, s, d, pad int) ConvGeom {
@@ -24,16 +24,17 @@ func TestPlanarConv(t *testing.T) {
 		{"3to16 s3 pad0", 3, 16, 13, 40, p(3, 3, 1, 0)},
 		{"4to16 1x1", 4, 16, 3, 9, p(1, 1, 1, 0)},
 		{"3to16 asym", 3, 16, 11, 19, ConvGeom{KH: 2, KW: 3, StrideH: 1, StrideW: 2, PadTop: 1, PadRight: 2}},
+		{"3to40 s2 narrow", 3, 40, 5, 14, p(3, 2, 1, 1)},
 	}
-	impls := []struct {
+	type planarImpl struct {
 		name string
 		fn   func(x []float32, h, w int, pw *PlanarConvWeights, y []float32, ep *Epilogue)
-	}{
-		{"dispatch", PlanarConv},
-		{"portable", func(x []float32, h, w int, pw *PlanarConvWeights, y []float32, ep *Epilogue) {
-			oh, ow := pw.geom.OutSize(h, w)
-			planarPortable(x, h, w, pw, y, oh, ow, ep)
-		}},
+	}
+	var impls []planarImpl
+	for _, v := range testVariants(t) {
+		impls = append(impls, planarImpl{v.String(), func(x []float32, h, w int, pw *PlanarConvWeights, y []float32, ep *Epilogue) {
+			planarWith(v, x, h, w, pw, y, ep)
+		}})
 	}
 	for _, s := range shapes {
 		rng := rand.New(rand.NewPCG(31, uint64(s.cin*100+s.cout)))
@@ -75,20 +76,22 @@ func BenchmarkPlanarConv(b *testing.B) {
 		name            string
 		cin, cout, h, w int
 	}{{"MiniFAS_3to32_s2_80x80", 3, 32, 80, 80}, {"Ultra_3to16_s2_240x320", 3, 16, 240, 320}} {
-		b.Run(s.name, func(b *testing.B) {
-			rng := rand.New(rand.NewPCG(5, 6))
-			pw, err := PackPlanarConv(s.cout, s.cin, g, randSlice(rng, s.cout*s.cin*9))
-			if err != nil {
-				b.Fatal(err)
-			}
-			oh, ow := g.OutSize(s.h, s.w)
-			x, y := randSlice(rng, s.cin*s.h*s.w), make([]float32, oh*ow*Pad16(s.cout))
-			ep := &Epilogue{Bias: randSlice(rng, Pad16(s.cout)), Act: ActPReLU, Slope: randSlice(rng, Pad16(s.cout))}
-			for b.Loop() {
-				PlanarConv(x, s.h, s.w, pw, y, ep)
-			}
-			flops := 2 * float64(oh*ow*s.cout*s.cin*9) * float64(b.N)
-			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		for _, v := range testVariants(b) {
+			b.Run(v.String()+"/"+s.name, func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(5, 6))
+				pw, err := PackPlanarConv(s.cout, s.cin, g, randSlice(rng, s.cout*s.cin*9))
+				if err != nil {
+					b.Fatal(err)
+				}
+				oh, ow := g.OutSize(s.h, s.w)
+				x, y := randSlice(rng, s.cin*s.h*s.w), make([]float32, oh*ow*Pad16(s.cout))
+				ep := &Epilogue{Bias: randSlice(rng, Pad16(s.cout)), Act: ActPReLU, Slope: randSlice(rng, Pad16(s.cout))}
+				for b.Loop() {
+					planarWith(v, x, s.h, s.w, pw, y, ep)
+				}
+				flops := 2 * float64(oh*ow*s.cout*s.cin*9) * float64(b.N)
+				b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }

@@ -180,3 +180,14 @@ func refConv(x []float32, h, w, cin, cout int, g ConvGeom, wt []float32, y []flo
 		}
 	}
 }
+
+// testVariants returns the kernel variants this build and CPU run, fastest first: every
+// comparison with the reference runs each of them (on an AVX-512 machine with
+// GOEXPERIMENT=simd: avx512, avx2 and portable).
+func testVariants(t testing.TB) []impl {
+	vs := supportedImpls()
+	if len(vs) == 0 || vs[len(vs)-1] != implPortable {
+		t.Fatalf("supported variants %v do not end with the portable one", vs)
+	}
+	return vs
+}

@@ -76,5 +76,64 @@ func (e *epiPtrs) finish(v vec, j, r int) vec {
 	return v
 }
 
-// Accelerated reports whether the kernels run vectorised (AVX-512) on this CPU.
-func Accelerated() bool { return archsimd.X86.AVX512() }
+// cpuRuns reports whether this build and CPU can run variant v.
+func cpuRuns(v impl) bool {
+	switch v {
+	case implAVX512:
+		return archsimd.X86.AVX512()
+	case implAVX2:
+		return archsimd.X86.AVX2() && archsimd.X86.FMA()
+	}
+	return v == implPortable
+}
+
+// whyNot says why cpuRuns(v) is false.
+func whyNot(v impl) string {
+	switch v {
+	case implAVX512:
+		return "this CPU has no AVX-512 (or GODEBUG hides it)"
+	case implAVX2:
+		return "this CPU lacks AVX2 or FMA (or GODEBUG hides them)"
+	}
+	return "no such variant"
+}
+
+// vec8 is one AVX2 vector of 8 float32 lanes: the AVX2 kernels handle a 16-lane channel
+// group as two of them.
+type vec8 = archsimd.Float32x8
+
+// ptr8 returns the address of element i of the float32 array starting at p.
+func ptr8(p unsafe.Pointer, i int) *[8]float32 {
+	return (*[8]float32)(unsafe.Add(p, i*4))
+}
+
+// load8 returns the 8 floats starting at element i of p.
+func load8(p unsafe.Pointer, i int) vec8 { return archsimd.LoadFloat32x8(ptr8(p, i)) }
+
+// bcast8 returns element i of p broadcast to all 8 lanes.
+func bcast8(p unsafe.Pointer, i int) vec8 {
+	return archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(p, i*4)))
+}
+
+// prelu8 is prelu for 8 lanes.
+func prelu8(x, s, zero vec8) vec8 { return x.Min(zero).MulAdd(s, x.Max(zero)) }
+
+// finish8 applies e to v, output channels j..j+7 whose residual is at element r.
+func (e *epiPtrs) finish8(v vec8, j, r int) vec8 {
+	if e.bias != nil {
+		v = v.Add(load8(e.bias, j))
+	}
+	if e.res != nil && e.resFirst {
+		v = v.Add(load8(e.res, r))
+	}
+	switch e.act {
+	case ActReLU:
+		v = v.Max(vec8{})
+	case ActPReLU:
+		v = prelu8(v, load8(e.slope, j), vec8{})
+	}
+	if e.res != nil && !e.resFirst {
+		v = v.Add(load8(e.res, r))
+	}
+	return v
+}

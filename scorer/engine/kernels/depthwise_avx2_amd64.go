@@ -1,0 +1,172 @@
+//go:build goexperiment.simd && amd64
+
+package kernels
+
+import (
+	"simd/archsimd"
+	"unsafe"
+)
+
+// depthwiseAVX2 is the AVX2 depthwiseSIMD: the same bands of rows, each 16-channel block
+// taken as two 8-lane halves, so that the nine weights of a 3×3 window and the
+// accumulator (10 of the 16 YMM registers) stay in registers.
+func depthwiseAVX2(x []float32, h, w int, dw *DepthwiseWeights, y []float32, oh, ow int, ep *Epilogue) {
+	e := makeEpiPtrs(ep)
+	g := dw.geom
+	xp := unsafe.Pointer(unsafe.SliceData(x))
+	yp := unsafe.Pointer(unsafe.SliceData(y))
+	wp := unsafe.Pointer(unsafe.SliceData(dw.w))
+	fast := g.KH == 3 && g.KW == 3 && g.DilationH == 1 && g.DilationW == 1 &&
+		g.StrideH == g.StrideW && (g.StrideH == 1 || g.StrideH == 2)
+	band := max(1, dwBandFloats/(ow*dw.cp))
+	var zero [Lanes]float32 // read instead of the taps outside the input
+	zp := unsafe.Pointer(&zero)
+	for r0 := 0; r0 < oh; r0 += band {
+		r1 := min(oh, r0+band)
+		for cb := 0; cb < dw.cp; cb += 8 {
+			if fast {
+				dw3x3Block8(xp, h, w, dw.cp, cb, wp, g, yp, oh, ow, r0, r1, zp, e)
+			} else {
+				dwGenericBlock8(xp, h, w, dw.cp, cb, wp, g, yp, r0, r1, 0, ow, ow, e)
+			}
+		}
+	}
+}
+
+// dwGenericBlock8 computes output pixels [oy0,oy1)×[ox0,ox1) (of an output ow pixels wide)
+// of the 8 channels from cb (half a 16-channel block) for any window, checking every tap against the input bounds.
+func dwGenericBlock8(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvGeom, yp unsafe.Pointer, oy0, oy1, ox0, ox1, ow int, e *epiPtrs) {
+	for oy := oy0; oy < oy1; oy++ {
+		for ox := ox0; ox < ox1; ox++ {
+			var acc vec8
+			for ky := 0; ky < g.KH; ky++ {
+				iy := oy*g.StrideH - g.PadTop + ky*g.DilationH
+				if iy < 0 || iy >= h {
+					continue
+				}
+				for kx := 0; kx < g.KW; kx++ {
+					ix := ox*g.StrideW - g.PadLeft + kx*g.DilationW
+					if ix < 0 || ix >= w {
+						continue
+					}
+					in := load8(xp, (iy*w+ix)*cp+cb)
+					acc = in.MulAdd(load8(wp, (ky*g.KW+kx)*cp+cb), acc)
+				}
+			}
+			out := (oy*ow+ox)*cp + cb
+			if e != nil {
+				acc = e.finish8(acc, cb, out)
+			}
+			acc.Store(ptr8(yp, out))
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// dw3x3Block8 computes output rows [ra,rb) of channel block cb of a 3×3 depthwise
+// convolution with stride s ∈ {1,2}, the 8 channels from cb. Interior pixels (whole window inside the input) run
+// with the 9 weights in registers; the border goes through dwGenericBlock8.
+//
+// The loads are written out here rather than through helpers so that they carry this
+// file's line positions: the SSA scheduler orders ready values by position, which keeps
+// each load next to its FMA instead of hoisting all nine (and spilling).
+func dw3x3Block8(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvGeom, yp unsafe.Pointer, oh, ow, ra, rb int, zero unsafe.Pointer, e *epiPtrs) {
+	s := g.StrideH
+	// Interior output range: oy*s-PadTop ≥ 0 and oy*s-PadTop+2 ≤ h-1 (same for x).
+	oy0, oy1 := ceilDiv(g.PadTop, s), min(oh, floorDiv(h-3+g.PadTop, s)+1)
+	ox0, ox1 := ceilDiv(g.PadLeft, s), min(ow, floorDiv(w-3+g.PadLeft, s)+1)
+	if oy0 >= oy1 || ox0 >= ox1 {
+		for oy := ra; oy < rb; oy++ {
+			dw3x3Edge8(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ow, ow, zero, e)
+		}
+		return
+	}
+	for oy := ra; oy < min(rb, oy0); oy++ {
+		dw3x3Edge8(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ow, ow, zero, e)
+	}
+	for oy := max(ra, oy1); oy < rb; oy++ {
+		dw3x3Edge8(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ow, ow, zero, e)
+	}
+	oy0, oy1 = max(oy0, ra), min(oy1, rb)
+	if oy0 >= oy1 {
+		return
+	}
+	w00 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, (0*cp+cb)*4)))
+	w01 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, (1*cp+cb)*4)))
+	w02 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, (2*cp+cb)*4)))
+	w10 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, (3*cp+cb)*4)))
+	w11 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, (4*cp+cb)*4)))
+	w12 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, (5*cp+cb)*4)))
+	w20 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, (6*cp+cb)*4)))
+	w21 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, (7*cp+cb)*4)))
+	w22 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, (8*cp+cb)*4)))
+	rs := w * cp * 4 // input row stride in bytes
+	ps := s * cp * 4 // input step between output pixels in bytes
+	for oy := oy0; oy < oy1; oy++ {
+		dw3x3Edge8(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ox0, ow, zero, e)
+		dw3x3Edge8(xp, h, w, cp, cb, wp, &g, yp, oy, ox1, ow, ow, zero, e)
+		iy := oy*s - g.PadTop
+		ix := ox0*s - g.PadLeft
+		r0 := unsafe.Add(xp, ((iy*w+ix)*cp+cb)*4)
+		out := (oy*ow+ox0)*cp + cb
+		for ox := ox0; ox < ox1; ox++ {
+			r1 := unsafe.Add(r0, rs)
+			r2 := unsafe.Add(r1, rs)
+			acc := archsimd.LoadFloat32x8((*[8]float32)(r0)).Mul(w00)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r0, cp*4))).MulAdd(w01, acc)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r0, cp*8))).MulAdd(w02, acc)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(r1)).MulAdd(w10, acc)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r1, cp*4))).MulAdd(w11, acc)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r1, cp*8))).MulAdd(w12, acc)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(r2)).MulAdd(w20, acc)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r2, cp*4))).MulAdd(w21, acc)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r2, cp*8))).MulAdd(w22, acc)
+			if e != nil {
+				acc = e.finish8(acc, cb, out)
+			}
+			acc.Store((*[8]float32)(unsafe.Add(yp, out*4)))
+			out += cp
+			if ox+1 < ox1 { // never form a pointer past the last interior pixel
+				r0 = unsafe.Add(r0, ps)
+			}
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// dw3x3Edge8 computes output pixels [ox0,ox1) of output row oy, channel block cb, of an
+// undilated 3×3 depthwise convolution whose windows may reach outside the input: the taps
+// outside read the zero vector at zero instead. g comes by pointer: copying the struct
+// would use SSE moves, which stall while the caller's vector registers are dirty.
+func dw3x3Edge8(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g *ConvGeom, yp unsafe.Pointer, oy, ox0, ox1, ow int, zero unsafe.Pointer, e *epiPtrs) {
+	if ox0 >= ox1 {
+		return
+	}
+	iy0 := oy*g.StrideH - g.PadTop
+	// at returns the address of input pixel (iy, ix) at channel cb, or zero outside.
+	at := func(iy, ix int) *[8]float32 {
+		if uint(iy) < uint(h) && uint(ix) < uint(w) {
+			return (*[8]float32)(unsafe.Add(xp, ((iy*w+ix)*cp+cb)*4))
+		}
+		return (*[8]float32)(zero)
+	}
+	wt := func(t int) vec8 { return archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, (t*cp+cb)*4))) }
+	for ox := ox0; ox < ox1; ox++ {
+		ix0 := ox*g.StrideW - g.PadLeft
+		acc := archsimd.LoadFloat32x8(at(iy0, ix0)).Mul(wt(0))
+		acc = archsimd.LoadFloat32x8(at(iy0, ix0+1)).MulAdd(wt(1), acc)
+		acc = archsimd.LoadFloat32x8(at(iy0, ix0+2)).MulAdd(wt(2), acc)
+		acc = archsimd.LoadFloat32x8(at(iy0+1, ix0)).MulAdd(wt(3), acc)
+		acc = archsimd.LoadFloat32x8(at(iy0+1, ix0+1)).MulAdd(wt(4), acc)
+		acc = archsimd.LoadFloat32x8(at(iy0+1, ix0+2)).MulAdd(wt(5), acc)
+		acc = archsimd.LoadFloat32x8(at(iy0+2, ix0)).MulAdd(wt(6), acc)
+		acc = archsimd.LoadFloat32x8(at(iy0+2, ix0+1)).MulAdd(wt(7), acc)
+		acc = archsimd.LoadFloat32x8(at(iy0+2, ix0+2)).MulAdd(wt(8), acc)
+		out := (oy*ow+ox)*cp + cb
+		if e != nil {
+			acc = e.finish8(acc, cb, out)
+		}
+		acc.Store((*[8]float32)(unsafe.Add(yp, out*4)))
+	}
+	archsimd.ClearAVXUpperBits()
+}
