@@ -18,6 +18,7 @@ import (
 	"github.com/spoofsense/spoofsense/cmd/eval"
 	modelscmd "github.com/spoofsense/spoofsense/cmd/models"
 	"github.com/spoofsense/spoofsense/cmd/serve"
+	versioncmd "github.com/spoofsense/spoofsense/cmd/version"
 )
 
 // version is set at build time: -ldflags "-X github.com/spoofsense/spoofsense/cmd.version=…".
@@ -50,6 +51,7 @@ that the face is live and a verdict.`,
 		// Each verb adds its constructor here, e.g. modelscmd.NewCmdModels(f, nil).
 		modelscmd.NewCmdModels(f, nil),
 		serve.NewCmdServe(f, nil),
+		versioncmd.NewCmdVersion(f),
 	)
 	return root
 }

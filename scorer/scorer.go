@@ -13,6 +13,7 @@ import (
 	"github.com/spoofsense/spoofsense/models"
 	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/scorer/engine"
+	"github.com/spoofsense/spoofsense/scorer/engine/kernels"
 )
 
 // FacePolicy says which faces of an image are scored.
@@ -565,3 +566,10 @@ func toBox(b preprocess.Box) Box   { return Box{X: b.X, Y: b.Y, W: b.W, H: b.H} 
 func fromBox(b Box) preprocess.Box { return preprocess.Box{X: b.X, Y: b.Y, W: b.W, H: b.H} }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// Kernels names the inference kernels this process runs: "avx512", "avx2" or "portable" (see
+// scorer/engine/kernels: the best the build and CPU support, or SPOOFSENSE_KERNELS).
+func Kernels() string { return kernels.Variant() }
+
+// KernelsError says why SPOOFSENSE_KERNELS could not be honoured (nil when it was, or unset).
+func KernelsError() error { return kernels.VariantError() }
