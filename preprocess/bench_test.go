@@ -47,3 +47,20 @@ func BenchmarkLaplacianVariance(b *testing.B) {
 		LaplacianVariance(img, box)
 	}
 }
+
+// BenchmarkSquareCrop is the MiniFASNetV2SE-128 crop of the sample T1 at its three expansions
+// (a 376-pixel window shrunk with INTER_AREA, then 338 and 301).
+func BenchmarkSquareCrop(b *testing.B) {
+	img := decodeDev(b, "image_T1.jpg")
+	dst := make([]float32, SquareCropLen)
+	var sc SquareScratch
+	box := Box{121, 108, 175, 251}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, f := range []float64{1.5, 1.35, 1.2} {
+			if _, err := SquareCrop(img, box, f, dst, &sc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -112,17 +112,12 @@ func resizeAreaGeneral(dst []uint8, dw, dh int, src []uint8, sw, sh int, scaleX,
 			d[i] = roundSaturate8(sum[i])
 		}
 	}
-	prevDy := ytab[0].di
+	prevDy, haveRow := ytab[0].di, -1
 	for _, yt := range ytab {
-		clear(buf)
-		row := src[3*sw*yt.si:]
-		for _, xt := range xtab {
-			s, d := 3*xt.si, 3*xt.di
-			// The explicit conversions keep Go from fusing the multiply and add (OpenCV's
-			// baseline build rounds each).
-			buf[d] += float32(float32(row[s]) * xt.alpha)
-			buf[d+1] += float32(float32(row[s+1]) * xt.alpha)
-			buf[d+2] += float32(float32(row[s+2]) * xt.alpha)
+		// A source row split between two output rows is the same horizontal pass twice: keep it.
+		if yt.si != haveRow {
+			hpassArea(buf, src[3*sw*yt.si:], xtab)
+			haveRow = yt.si
 		}
 		if yt.di != prevDy {
 			flush(prevDy)
@@ -143,4 +138,19 @@ func resizeAreaGeneral(dst []uint8, dw, dh int, src []uint8, sw, sh int, scaleX,
 func roundSaturate8(f float32) uint8 {
 	v := math.RoundToEven(float64(f))
 	return uint8(max(0, min(255, v)))
+}
+
+// hpassArea is resizeArea_'s horizontal pass of one source row: buf[dx] = Σ row[sx]·alpha over
+// the taps, in float32 and in OpenCV's order.
+func hpassArea(buf []float32, row []uint8, xtab []areaTap) {
+	clear(buf)
+	for _, xt := range xtab {
+		px := row[3*xt.si : 3*xt.si+3 : 3*xt.si+3]
+		acc := buf[3*xt.di : 3*xt.di+3 : 3*xt.di+3]
+		// The explicit conversions keep Go from fusing the multiply and add (OpenCV's
+		// baseline build rounds each).
+		acc[0] += float32(float32(px[0]) * xt.alpha)
+		acc[1] += float32(float32(px[1]) * xt.alpha)
+		acc[2] += float32(float32(px[2]) * xt.alpha)
+	}
 }
