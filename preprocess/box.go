@@ -20,7 +20,7 @@ func (b Box) Area() int { return b.W * b.H }
 
 func (b Box) String() string { return fmt.Sprintf("(%d,%d %d×%d)", b.X, b.Y, b.W, b.H) }
 
-// Training-geometry mapping of REFERENCE §1.3: median factors relating the RetinaFace box the
+// Training-geometry mapping of PIPELINE §1.3: median factors relating the RetinaFace box the
 // anti-spoof nets were trained on to the UltraFace box (297 photos where both found the face).
 const (
 	MapWidthFactor  = 1.17   // mapped width = 1.17·w
@@ -30,7 +30,7 @@ const (
 )
 
 // RawBox converts a normalised detector box (x1, y1, x2, y2 in 0..1) to pixels of a W×H image
-// as REFERENCE §1.3 does: x = int(x1·W), y = int(y1·H), w = int(x2·W − x1·W),
+// as PIPELINE §1.3 does: x = int(x1·W), y = int(y1·H), w = int(x2·W − x1·W),
 // h = int(y2·H − y1·H), computed in floating point and truncated toward zero.
 func RawBox(x1, y1, x2, y2 float32, width, height int) Box {
 	x, y, w, h := pixelBox(x1, y1, x2, y2, width, height)
@@ -46,7 +46,7 @@ func pixelBox(x1, y1, x2, y2 float32, width, height int) (x, y, w, h float64) {
 }
 
 // MapBox maps a normalised detector box (x1, y1, x2, y2 in 0..1) of a W×H image to the training
-// geometry (REFERENCE §1.3): from the unrounded pixel box (x1·W, y1·H, w = x2·W − x1·W,
+// geometry (PIPELINE §1.3): from the unrounded pixel box (x1·W, y1·H, w = x2·W − x1·W,
 // h = y2·H − y1·H), width ×1.17, height ×0.863, centre moved by −0.016·w in x and +0.071·h in y,
 // then x = int(cx − nw/2), y = int(cy − nh/2), w = int(nw), h = int(nh) (truncation toward zero).
 // Mapping the unrounded box, not RawBox's truncated one, is what golden/dev/dev_opencv_mappedbox.csv
@@ -61,7 +61,7 @@ func MapBox(x1, y1, x2, y2 float32, width, height int) Box {
 }
 
 // CropWindow returns the region the anti-spoof crop at the given scale takes from a W×H image
-// around box (REFERENCE §1.4 steps 1–5), and the effective scale after clamping to the image,
+// around box (PIPELINE §1.4 steps 1–5), and the effective scale after clamping to the image,
 // min((H−1)/h, (W−1)/w, scale). The window is shifted inside the image, not clipped, and its
 // corners are truncated to integers; the returned rectangle is half-open, so the inclusive
 // right and bottom pixel of §1.4 are r.Max.X−1 and r.Max.Y−1. Multi-crop (§1.7) calls it again

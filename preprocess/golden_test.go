@@ -170,9 +170,9 @@ func TestGoldenCrops(t *testing.T) {
 	}
 }
 
-// TestGoldenSquareCrops checks SquareCrop (REFERENCE §1.8) against the OpenCV reference's
+// TestGoldenSquareCrops checks SquareCrop (PIPELINE §1.8) against the OpenCV reference's
 // 128×128 tensors of the sample images at the three expansions, cut around the boxes of
-// golden/dev/dev_opencv_3net.csv. REFERENCE §2 allows a mean absolute difference of 1 on the
+// golden/dev/dev_opencv_3net.csv. PIPELINE §2 allows a mean absolute difference of 1 on the
 // 0..255 scale, since JPEG decoders differ slightly; this decoder is libjpeg-exact and the
 // resamplers bit-exact, so the test asks for identical tensors, which is what holds.
 func TestGoldenSquareCrops(t *testing.T) {

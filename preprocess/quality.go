@@ -14,7 +14,7 @@ func clipBox(img *Image, box Box) image.Rectangle {
 }
 
 // MeanLuma returns the mean BT.601 luma (0..255) of the pixels of box inside the image, the
-// REFERENCE §1.6 lighting measure; 0 when the box does not overlap the image.
+// PIPELINE §1.6 lighting measure; 0 when the box does not overlap the image.
 func MeanLuma(img *Image, box Box) float64 {
 	r := clipBox(img, box)
 	if r.Empty() {
@@ -52,7 +52,7 @@ func MeanChroma(img *Image, box Box) float64 {
 }
 
 // LaplacianVariance returns the variance of the Laplacian of the luma over the pixels of box
-// inside the image, the usual sharpness (blur) measure of REFERENCE §1.6: low values mean a
+// inside the image, the usual sharpness (blur) measure of PIPELINE §1.6: low values mean a
 // blurred face. The Laplacian is OpenCV's default 3×3 one (4-neighbour, centre −4); neighbours
 // outside the box but inside the image are used, and image borders are mirrored without
 // repeating the edge (OpenCV's BORDER_REFLECT_101). It returns 0 when the box does not overlap.
@@ -81,14 +81,14 @@ func LaplacianVariance(img *Image, box Box) float64 {
 }
 
 // BorderDistance returns the smallest distance in pixels between the box and the image borders
-// (left, top, right, bottom); negative when the box reaches outside the image. REFERENCE §1.6
+// (left, top, right, bottom); negative when the box reaches outside the image. PIPELINE §1.6
 // asks for at least 15 px.
 func BorderDistance(box Box, width, height int) int {
 	return min(box.X, box.Y, width-(box.X+box.W), height-(box.Y+box.H))
 }
 
 // AreaFraction returns the share of the image area covered by the part of box inside the
-// width×height image. REFERENCE §1.6 asks for at least 0.2.
+// width×height image. PIPELINE §1.6 asks for at least 0.2.
 func AreaFraction(box Box, width, height int) float64 {
 	if width <= 0 || height <= 0 {
 		return 0
@@ -97,5 +97,5 @@ func AreaFraction(box Box, width, height int) float64 {
 	return float64(r.Dx()*r.Dy()) / float64(width*height)
 }
 
-// MinSide returns the shorter side of the box in pixels. REFERENCE §1.6 asks for at least 224.
+// MinSide returns the shorter side of the box in pixels. PIPELINE §1.6 asks for at least 224.
 func (b Box) MinSide() int { return min(b.W, b.H) }

@@ -5,13 +5,13 @@ import (
 	"image"
 )
 
-// SquareCropSize is the side of the MiniFASNetV2SE-128 input (REFERENCE §1.8).
+// SquareCropSize is the side of the MiniFASNetV2SE-128 input (PIPELINE §1.8).
 const SquareCropSize = 128
 
 // SquareCropLen is the float32 count of one square crop tensor, NCHW [1,3,128,128].
 const SquareCropLen = 3 * SquareCropSize * SquareCropSize
 
-// SquareWindow is the square window of REFERENCE §1.8 step 1 around box at expansion f:
+// SquareWindow is the square window of PIPELINE §1.8 step 1 around box at expansion f:
 // md = max(w, h), centre (x + w/2, y + h/2), x0 = int(cx − md·f/2), y0 = int(cy − md·f/2),
 // side cs = int(md·f), in float64 with truncation toward zero (Python's int()). Unlike
 // CropWindow it is neither shifted nor clipped: the parts outside the image are filled by
@@ -57,7 +57,7 @@ func grow(b []uint8, n int) []uint8 {
 }
 
 // SquareCrop writes the MiniFASNetV2SE-128 input for the face box at expansion f into dst and
-// returns it (REFERENCE §1.8): the SquareWindow with the parts outside the image filled by
+// returns it (PIPELINE §1.8): the SquareWindow with the parts outside the image filled by
 // BORDER_REFLECT_101; with r = 128/cs and side = int(cs·r) (which can be 127), the window
 // resized to side×side by OpenCV's INTER_AREA when r ≤ 1 and INTER_LANCZOS4 when r > 1, on
 // 8-bit pixels; padded to 128×128 by BORDER_REFLECT_101 with (128−side)/2 before and the rest

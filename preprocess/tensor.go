@@ -15,7 +15,7 @@ const (
 	CropLen          = 3 * CropSize * CropSize
 )
 
-// Crop scales of the two anti-spoof nets (REFERENCE §1.4).
+// Crop scales of the two anti-spoof nets (PIPELINE §1.4).
 const (
 	ScaleV2   = 2.7 // MiniFASNetV2
 	ScaleV1SE = 4.0 // MiniFASNetV1SE

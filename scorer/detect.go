@@ -13,7 +13,7 @@ type Detection struct {
 	Score          float32
 }
 
-// DetectorThresholds are UltraFace's post-processing constants (REFERENCE §1.2).
+// DetectorThresholds are UltraFace's post-processing constants (PIPELINE §1.2).
 type DetectorThresholds struct {
 	// MinScore keeps candidates whose face probability is strictly above it (default 0.7).
 	MinScore float32

@@ -40,7 +40,7 @@ func readDevCSV(t *testing.T, name string) []devRow {
 	return rows
 }
 
-// TestDevSetAgreement checks REFERENCE §2 — a pipeline using the same box option agrees with
+// TestDevSetAgreement checks PIPELINE §2 — a pipeline using the same box option agrees with
 // the OpenCV reference on at least 95% of the dev images within 0.05 of prob_real — and holds
 // it to the agreement it really has (measured 2026-12-01): all but 1–2 of the 1,825 scored
 // images agree within 0.001, so at least 99.5% must (a bias such as prob_real × 0.985 fails),
@@ -153,12 +153,12 @@ func TestDevSetAgreement(t *testing.T) {
 }
 
 // sampleTol bounds how far the three sample images' probabilities may be from the dev CSVs.
-// REFERENCE §2 allows 0.02; the decoder is libjpeg-exact and the resamplers OpenCV-exact, so
+// PIPELINE §2 allows 0.02; the decoder is libjpeg-exact and the resamplers OpenCV-exact, so
 // they agree to the CSVs' six printed decimals, and a bias of a few parts in a thousand (a
 // prob_real scaled by 0.985, say) fails.
 const sampleTol = 0.001
 
-// TestMultiCropSamples checks REFERENCE §1.7 crop by crop on the three sample images: every
+// TestMultiCropSamples checks PIPELINE §1.7 crop by crop on the three sample images: every
 // crop's softmax[1] of each net within sampleTol of dev_opencv_multicrop.csv, and prob_real their
 // mean. It also checks that the default Options run the multi-crop policy and say so.
 func TestMultiCropSamples(t *testing.T) {
@@ -240,7 +240,7 @@ func TestDevSampleVerdicts(t *testing.T) {
 	}
 }
 
-// TestThreeNetSamples checks REFERENCE §1.8 on the three sample images: the default ensemble
+// TestThreeNetSamples checks PIPELINE §1.8 on the three sample images: the default ensemble
 // runs the three nets, the third net's live probability at each expansion (1.5, 1.35, 1.2) is
 // within sampleTol of dev_opencv_3net.csv, and prob_real, the mean of the three nets' p_live, too.
 func TestThreeNetSamples(t *testing.T) {

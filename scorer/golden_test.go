@@ -48,7 +48,7 @@ func loadGolden(t *testing.T) []goldenImage {
 	return g
 }
 
-// twoNets is the ensemble of REFERENCE §1.5–1.7, which pipeline.json and the dev CSVs but
+// twoNets is the ensemble of PIPELINE §1.5–1.7, which pipeline.json and the dev CSVs but
 // dev_opencv_3net.csv were made with.
 var twoNets = []string{models.NameMiniFASNetV2, models.NameMiniFASNetV1SE}
 
@@ -117,7 +117,7 @@ func boxNear(got Box, want [4]int, tol int) bool {
 	return d(got.X, want[0]) <= tol && d(got.Y, want[1]) <= tol && d(got.W, want[2]) <= tol && d(got.H, want[3]) <= tol
 }
 
-// TestGoldenPipeline checks the three sample images against both references of REFERENCE §2.
+// TestGoldenPipeline checks the three sample images against both references of PIPELINE §2.
 // pipeline.json (what the tolerances are written against): raw and mapped boxes within
 // 2 px, prob_real as below. The dev CSV of the same box option (dev_opencv_rawbox.csv,
 // dev_opencv_mappedbox.csv): the box exactly and each net's softmax[1] within sampleTol. The two
@@ -126,7 +126,7 @@ func boxNear(got Box, want [4]int, tol int) bool {
 // F2's V1SE softmax[1] from 0.044 to 0.006, so the per-net values are held to the file whose rule
 // MapBox follows, the one that also covers the other 1,830 dev photos.
 //
-// pipeline.json's prob_real is held to sampleTol for the raw box and to REFERENCE §2's 0.02 for
+// pipeline.json's prob_real is held to sampleTol for the raw box and to PIPELINE §2's 0.02 for
 // the mapped one, where its other integer rule moves F2's box a pixel (0.0035 against 0.0225).
 
 func TestGoldenPipeline(t *testing.T) {

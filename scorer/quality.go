@@ -4,7 +4,7 @@ import (
 	"github.com/spoofsense/spoofsense/preprocess"
 )
 
-// Names of the quality checks (REFERENCE §1.6), as they appear in Result.Quality.
+// Names of the quality checks (PIPELINE §1.6), as they appear in Result.Quality.
 const (
 	CheckFaceSize     = "face_min_side_px"    // shorter side of the face box, at least Limit
 	CheckBorderMargin = "face_border_margin"  // px between the face box and the nearest image border

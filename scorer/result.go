@@ -48,7 +48,7 @@ type Result struct {
 	// Faces holds every detected face's result when the face policy is "all".
 	Faces []Face `json:"faces,omitempty"`
 
-	// CropPolicy names how the crops were taken: "single" (REFERENCE §1.5) or "multi" (§1.7).
+	// CropPolicy names how the crops were taken: "single" (PIPELINE §1.5) or "multi" (§1.7).
 	CropPolicy string `json:"crop_policy,omitempty"`
 	// BoxMode names the box geometry: "raw" UltraFace box or "mapped" to the training geometry.
 	BoxMode string `json:"box_mode,omitempty"`
@@ -114,7 +114,7 @@ type CropScore struct {
 	PLive       float64   `json:"p_live"`
 }
 
-// QualityCheck is one of the image requirements of REFERENCE §1.6, measured.
+// QualityCheck is one of the image requirements of PIPELINE §1.6, measured.
 type QualityCheck struct {
 	Name   string  `json:"name"`
 	Value  float64 `json:"value"`

@@ -26,7 +26,7 @@ const (
 	FacesRejectMultiple FacePolicy = "reject-multiple" // refuse images with more than one face
 )
 
-// CropPolicy says how each net's crops are taken (REFERENCE §1.5 or §1.7).
+// CropPolicy says how each net's crops are taken (PIPELINE §1.5 or §1.7).
 type CropPolicy string
 
 // Crop policies. CropsMulti is the default: on the dev set it raises the ROC AUC from 0.946 to

@@ -225,7 +225,7 @@ func TestGroupByManifestColumn(t *testing.T) {
 	}
 }
 
-// TestDevSetCompare puts the two OpenCV reference runs of docs/REFERENCE.md §1.7 side by side:
+// TestDevSetCompare puts the two OpenCV reference runs of ../shared/docs/REFERENCE.md §1.7 side by side:
 // one crop per net (AUC 0.946, BPCER@APCER5% 0.286) against three (0.955, 0.224).
 func TestDevSetCompare(t *testing.T) {
 	devDir := fixtures.Path(t, "data", "dev")

@@ -700,7 +700,7 @@ func devScoresFrom(t *testing.T, name string) string {
 }
 
 // TestDevSetEndToEnd evaluates the shared dev set from the OpenCV reference scores: it must
-// reproduce the figures of docs/REFERENCE.md §1.7 (AUC 0.946, EER 0.126, BPCER@APCER5% 0.286,
+// reproduce the figures of ../shared/docs/REFERENCE.md §1.7 (AUC 0.946, EER 0.126, BPCER@APCER5% 0.286,
 // pooled APCER 0.137 and BPCER 0.117 at 0.55), walked as a directory and read from its manifest.
 func TestDevSetEndToEnd(t *testing.T) {
 	devDir := fixtures.Path(t, "data", "dev")

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// The commercial contract (REFERENCE §4), answer bodies compared byte for byte.
+// The commercial contract (PIPELINE §4), answer bodies compared byte for byte.
 func TestAntispoofingContract(t *testing.T) {
 	ts := newTestServer(t, nil)
 	tests := []struct {

@@ -19,7 +19,7 @@ import (
 )
 
 // The messages of POST /antispoofing. The first three are the commercial API's, byte for byte
-// (REFERENCE §4); the last two answer cases its documentation does not cover.
+// (PIPELINE §4); the last two answer cases its documentation does not cover.
 const (
 	msgSuccess       = "Process finished successfully"
 	msgNoFace        = "face not detected"

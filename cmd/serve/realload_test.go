@@ -154,7 +154,7 @@ func BenchmarkLoadRealModels(b *testing.B) {
 }
 
 // commercialClient is a client of the commercial liveness API written only from its published
-// contract (REFERENCE §4), sharing nothing with the server's code: it proves that a client
+// contract (PIPELINE §4), sharing nothing with the server's code: it proves that a client
 // written for that API works unchanged against spoofsense serve.
 type commercialClient struct {
 	baseURL string

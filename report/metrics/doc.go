@@ -16,7 +16,7 @@
 //     attack presentations of that species that got a score.
 //   - APCER = the maximum of APCER(species) over the species that have at least one scored
 //     presentation: the standard's worst case. [Report.APCERPooled] is the same rate over all
-//     attack presentations pooled; it is the figure docs/REFERENCE.md §1.7 tabulates.
+//     attack presentations pooled; it is the figure docs/PIPELINE.md §1.7 quotes.
 //   - BPCER = bona fide presentations classified attack, divided by the scored bona fide ones.
 //   - ACER = (APCER + BPCER) / 2 with the worst-case APCER. ACER is not an ISO/IEC 30107-3 metric;
 //     it is the convention of PAD competitions and is labelled so.
@@ -44,7 +44,7 @@
 //     same segment. When a curve point has APCER = BPCER exactly, that point is the EER.
 //   - BPCER@APCER=x is the lowest BPCER among curve points with (pooled) APCER ≤ x; evaluating
 //     at its threshold, a score of the evaluated set, reproduces exactly that pooled APCER and
-//     BPCER on this set. "BPCER20" is BPCER@APCER=5%; docs/REFERENCE.md tabulates it pooled.
+//     BPCER on this set. "BPCER20" is BPCER@APCER=5%; docs/PIPELINE.md quotes it pooled.
 //   - APCER@BPCER=x is the lowest APCER among curve points with BPCER ≤ x.
 //   - BPCER@worst APCER=x is the lowest BPCER among curve points where every species' APCER is
 //     at most x. Its threshold is the recommended threshold for target APCER x

@@ -8,7 +8,7 @@ import (
 )
 
 // DefaultThreshold is the decision threshold on prob_real documented by the commercial API that
-// spoofsense replaces (docs/REFERENCE.md §1.5).
+// spoofsense replaces (docs/PIPELINE.md §1.5).
 const DefaultThreshold = 0.55
 
 // DefaultConfidence is the confidence level of the intervals when [Options.Confidence] is zero.

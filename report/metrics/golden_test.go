@@ -37,7 +37,7 @@ func devSamples(t *testing.T, name string) []Sample {
 	return samples
 }
 
-// TestDevSetReference reproduces the table of docs/REFERENCE.md §1.7 (three decimals). Its
+// TestDevSetReference reproduces the table of ../shared/docs/REFERENCE.md §1.7 (three decimals). Its
 // "APCER at 0.55" is the pooled APCER (all attacks together); the worst-case APCER of
 // ISO/IEC 30107-3 is higher: replay attacks, 77/510 = 0.151, on the one-crop file and attacks of
 // unrecorded type, 34/295 = 0.115, on the multi-crop file (counted independently with a script).
@@ -61,7 +61,7 @@ func TestDevSetReference(t *testing.T) {
 			if c := r.Counts; c.BonaFide.Total != 661 || c.BonaFide.Scored() != 660 || c.Attack.Total != 1172 || c.Attack.Scored() != 1165 || c.Attack.NoFace != 7 {
 				t.Errorf("counts = %+v", c)
 			}
-			bpcer20 := r.BPCERAtAPCER[1] // pooled, as REFERENCE.md tabulates it
+			bpcer20 := r.BPCERAtAPCER[1] // pooled, as ../shared/docs/REFERENCE.md tabulates it
 			t.Logf("AUC %v, EER %v at %v, BPCER@APCER=5%% %v at %v, APCER %v (%s) pooled %v, BPCER %v",
 				r.AUC, r.EER, r.EERThreshold, bpcer20.BPCER, bpcer20.Threshold, r.APCER.Value, r.APCERSpecies, r.APCERPooled.Value, r.BPCER.Value)
 			for _, m := range []struct {
@@ -76,7 +76,7 @@ func TestDevSetReference(t *testing.T) {
 				{"BPCER at 0.55", r.BPCER.Value, tt.bpcer},
 			} {
 				if !m.got.Valid || fmt.Sprintf("%.3f", m.got.Float64) != fmt.Sprintf("%.3f", m.reference) {
-					t.Errorf("%s = %v; REFERENCE.md says %.3f", m.name, m.got, m.reference)
+					t.Errorf("%s = %v; REFERENCE.md (in ../shared) says %.3f", m.name, m.got, m.reference)
 				}
 			}
 			if r.APCERSpecies != tt.worstSpecies || r.APCER.Count != tt.worstCount || r.APCER.Total != tt.worstTotal {

@@ -66,7 +66,7 @@ var layouts = []struct {
 	mode layoutMode
 }{{"nchw", layoutNCHW}, {"nhwc", layoutNHWC}}
 
-// closeEnough is the REFERENCE §2 criterion: 1e-4 absolute, or 1e-4 relative above 1.
+// closeEnough is the PIPELINE §2 criterion: 1e-4 absolute, or 1e-4 relative above 1.
 func closeEnough(got, want float32) bool {
 	d := math.Abs(float64(got) - float64(want))
 	return d <= 1e-4 || d <= 1e-4*math.Abs(float64(want))
