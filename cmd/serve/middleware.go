@@ -17,6 +17,8 @@ type requestState struct {
 	errCode  string
 	verdict  string
 	probReal *float64
+	// channel is the calibration profile channel the request's API key is bound to.
+	channel string
 }
 
 type stateKey struct{}
@@ -163,11 +165,13 @@ func (s *Server) protect(h http.HandlerFunc) http.HandlerFunc {
 					Message: "missing API key: send it in the x-api-key header"})
 				return
 			}
-			if !s.keys.allows(key) {
+			channel, ok := s.keys.lookup(key)
+			if !ok {
 				writeError(w, r, &apiError{Status: http.StatusUnauthorized, Code: codeUnauthorized,
 					Message: "invalid API key"})
 				return
 			}
+			stateOf(r.Context()).channel = channel
 		}
 		h(w, r)
 	}
