@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spoofsense/spoofsense/scorer"
 	"github.com/spoofsense/spoofsense/scorer/profile"
 )
 
@@ -136,6 +137,14 @@ func TestEvalWithProfile(t *testing.T) {
 	if len(res.Gates) != 1 || !res.Gates[0].Pass {
 		t.Errorf("gates = %+v, want max-bpcer checked on the pooled decisions", res.Gates)
 	}
+	// Its output is a baseline for the next --profile run.
+	base := filepath.Join(t.TempDir(), "base.json")
+	if err := os.WriteFile(base, []byte(r.out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runEval(t, fakeFactory(&fakeScorer{}), []string{"--manifest", manifest, "--profile", name, "--baseline", base}, nil); r.code != 0 {
+		t.Errorf("eval --profile --baseline of an eval --profile report: exit %d: %v", r.code, r.err)
+	}
 }
 
 func TestProfileRefused(t *testing.T) {
@@ -210,5 +219,81 @@ func TestProfileFlagErrors(t *testing.T) {
 	r := runEval(t, nil, []string{"--manifest", manifest, "--profile", filepath.Join(t.TempDir(), "none.json")}, nil)
 	if r.code != 4 {
 		t.Errorf("missing profile: exit %d (%v), want 4", r.code, r.err)
+	}
+}
+
+// A profile saved from a score file records the settings the results name, not the flags'.
+func TestSaveProfileFromScoreFileSettings(t *testing.T) {
+	_, manifest := channelSet(t)
+	ds, err := LoadManifest(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup, err := profile.SetupOf(scorer.Options{Nets: []string{"MiniFASNetV2", "MiniFASNetV1SE"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var versions []scorer.ModelVersion
+	for _, m := range setup.Models {
+		versions = append(versions, scorer.ModelVersion{Name: m.Name, SHA256: m.SHA256[:12]})
+	}
+	results := func(edit func(i int, r *scorer.Result)) string {
+		var rs []scorer.Result
+		for i, it := range ds.Items {
+			b, _ := os.ReadFile(it.Path)
+			var p float64
+			fmt.Sscan(string(b), &p)
+			r := okResult(it.Key, p)
+			r.NetSet, r.CropPolicy, r.BoxMode, r.Models = setup.NetSet, "single", "mapped", versions
+			if edit != nil {
+				edit(i, &r)
+			}
+			rs = append(rs, r)
+		}
+		return writeScoreFile(t, rs)
+	}
+	scores := results(nil)
+	name := filepath.Join(t.TempDir(), "p.json")
+	r := runEval(t, fakeFactory(&fakeScorer{}), []string{"--manifest", manifest, "--scores", scores, "--group-by", "source",
+		"--target-apcer", "0.1", "--save-profile", name}, nil)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %v", r.code, r.err)
+	}
+	p, err := profile.Read(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Check(profile.Setup{Models: setup.Models, NetSet: setup.NetSet, CropPolicy: "single", BoxMode: "mapped"}); err != nil {
+		t.Errorf("the profile does not record the results' settings: %v", err)
+	}
+	if p.OperatingPoint != (profile.OperatingPoint{Metric: profile.MetricAPCER, Target: 0.1}) {
+		t.Errorf("operating point %+v", p.OperatingPoint)
+	}
+	// The same score file fits the profile; scoring afresh with the default settings does not.
+	if r := runEval(t, fakeFactory(&fakeScorer{}), []string{"--manifest", manifest, "--scores", scores, "--profile", name}, nil); r.code != 0 {
+		t.Errorf("eval --profile with the score file it was made from: exit %d: %v", r.code, r.err)
+	}
+	fake := &fakeScorer{}
+	if r := runEval(t, fakeFactory(fake), []string{"--manifest", manifest, "--profile", name}, nil); r.code != 4 || !strings.Contains(r.err.Error(), "net set") || fake.calls.Load() != 0 {
+		t.Errorf("eval --profile with other nets: exit %d (%v), %d images scored; want 4 before scoring", r.code, r.err, fake.calls.Load())
+	}
+	for _, c := range []struct {
+		edit func(int, *scorer.Result)
+		want string
+	}{
+		{func(i int, r *scorer.Result) {
+			if i == 7 {
+				r.CropPolicy = "multi"
+			}
+		}, "mix scorer settings"},
+		{func(i int, r *scorer.Result) {
+			r.Models = []scorer.ModelVersion{{Name: "MiniFASNetV2", SHA256: "000000000000"}}
+		}, "not the shipped"},
+	} {
+		r := runEval(t, fakeFactory(&fakeScorer{}), []string{"--manifest", manifest, "--scores", results(c.edit), "--group-by", "source",
+			"--target-bpcer", "0.05", "--save-profile", filepath.Join(t.TempDir(), "q.json")}, nil)
+		if r.code != 2 || r.err == nil || !strings.Contains(r.err.Error(), c.want) {
+			t.Errorf("exit %d (%v), want 2 with %q", r.code, r.err, c.want)
+		}
 	}
 }

@@ -87,7 +87,11 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 	}
 	var baseline *metrics.Report
 	if opts.Baseline != "" {
-		if baseline, err = readBaseline(opts.Baseline, opts.Threshold); err != nil {
+		at := opts.Threshold
+		if opts.ProfileFile != "" {
+			at = 0 // the pooled report of --profile decides margins at 0
+		}
+		if baseline, err = readBaseline(opts.Baseline, at); err != nil {
 			return err
 		}
 	}

@@ -29,6 +29,9 @@ func checkProfileConfig(cfg Config) error {
 		}
 		return nil
 	}
+	if err := p.Validate(); err != nil {
+		return &ProfileError{fmt.Errorf("serve: profile %s: %w", cfg.ProfileFile, err)}
+	}
 	setup, err := profile.SetupOf(cfg.Scorer)
 	if err != nil {
 		return &ProfileError{fmt.Errorf("serve: %w", err)}
