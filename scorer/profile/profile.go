@@ -393,7 +393,7 @@ func Learn(op OperatingPoint, all Scores, channels map[string]Scores) (*Profile,
 	p := &Profile{Version: Version, OperatingPoint: op, UnknownChannel: UnknownError, Default: def, Channels: map[string]Entry{}}
 	for name, s := range channels {
 		if name == "" || name == DefaultChannel {
-			return nil, fmt.Errorf("channel %q: reserved name", name)
+			return nil, fmt.Errorf("channel %q: a channel cannot be empty or named %q", name, DefaultChannel)
 		}
 		if p.Channels[name], err = learnEntry(op, s); err != nil {
 			return nil, fmt.Errorf("channel %s: %w", name, err)
