@@ -86,6 +86,7 @@ func (s *Server) handleAntispoofing(w http.ResponseWriter, r *http.Request) {
 	} else if ok {
 		threshold = d.Threshold
 		setDecisionHeaders(w, d)
+		st.decided = d.Channel
 	}
 	res, aerr := s.scoreImage(r, img, "", s.cfg.Scorer)
 	if aerr != nil {
@@ -190,6 +191,7 @@ func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
 	if decision != nil && res.Status == scorer.StatusOK {
 		res = withThreshold(res, decision.Threshold)
 		res.Channel = decision.Channel
+		stateOf(r.Context()).decided = decision.Channel
 	}
 	st := stateOf(r.Context())
 	st.verdict = string(res.Verdict)

@@ -17,8 +17,10 @@ type requestState struct {
 	errCode  string
 	verdict  string
 	probReal *float64
-	// channel is the calibration profile channel the request's API key is bound to.
+	// channel is the calibration profile channel the request's API key is bound to; decided
+	// the one whose threshold decided (for the log line).
 	channel string
+	decided string
 }
 
 type stateKey struct{}
@@ -151,6 +153,9 @@ func (s *Server) logRequest(r *http.Request, route string, st *requestState, sta
 	}
 	if st.probReal != nil {
 		attrs = append(attrs, slog.Float64("prob_real", *st.probReal))
+	}
+	if st.decided != "" {
+		attrs = append(attrs, slog.String("channel", st.decided))
 	}
 	s.log.LogAttrs(context.WithoutCancel(r.Context()), level, "request", attrs...)
 }

@@ -106,6 +106,9 @@ func TestCheckChannel(t *testing.T) {
 			t.Errorf("%s with %s: verdict %s channel %q threshold %v, want %s %q %v", c.query, c.key, res.Verdict, res.Channel, res.Threshold, c.verdict, c.channel, c.threshold)
 		}
 	}
+	if !strings.Contains(ts.logs.String(), `"channel":"lax"`) {
+		t.Errorf("no request log line names the deciding channel:\n%s", ts.logs.String())
+	}
 	for _, q := range []string{"?channel=phone", "?channel=kiosk&threshold=0.5", "?crops=single", "?channel="} {
 		a := ts.send(t, "POST", "/v1/check"+q, "image/jpeg", strings.NewReader(imgLive), map[string]string{"x-api-key": "k-plain"})
 		if a.status != 400 || a.errorCode(t) != codeInvalidParameter {
