@@ -40,6 +40,9 @@ type Result struct {
 	Score float64 `json:"score"`
 	// Threshold is the decision threshold used: live when ProbReal ≥ Threshold.
 	Threshold float64 `json:"threshold"`
+	// Channel names the calibration profile channel whose threshold decided (check --profile,
+	// serve --profile); "default" for the profile's default entry, absent without a profile.
+	Channel string `json:"channel,omitempty"`
 
 	// FaceCount is how many faces the detector kept after NMS.
 	FaceCount int `json:"face_count"`

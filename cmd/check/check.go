@@ -49,9 +49,14 @@ type CheckOptions struct {
 	// box, verdict and probability drawn on it.
 	Annotate string
 
-	Quiet    bool // no progress bar, no summary line
-	Progress bool // draw the progress bar even when stderr is not a terminal
-	ExitZero bool // exit 0 whatever the verdicts and file errors
+	// ProfileFile names a calibration profile (package scorer/profile) whose Channel entry
+	// decides instead of --threshold; thresholdSet says --threshold was given.
+	ProfileFile  string
+	Channel      string
+	thresholdSet bool
+	Quiet        bool // no progress bar, no summary line
+	Progress     bool // draw the progress bar even when stderr is not a terminal
+	ExitZero     bool // exit 0 whatever the verdicts and file errors
 }
 
 const longHelp = `Score images for presentation attacks and report one result per image, in the order
@@ -76,7 +81,13 @@ Exit status:
   3    at least one input could not be read or decoded (this wins over 1), an annotated
        copy could not be written, or no image was found
   4    the run could not be done: the models are missing or broken (the message says how
-       to fix it), or the results could not be written
+       to fix it), the --profile cannot be read or was made with other models or settings,
+       or the results could not be written
+
+--profile FILE --channel NAME decides at the threshold the calibration profile holds for
+channel NAME (its default entry's when the channel has none of its own, or without
+--channel); each result says which in "channel" and "threshold". A channel the profile does
+not know is a usage error unless the profile says "unknown_channel": "default".
   130  interrupted (Ctrl-C): the results scored so far are printed, in order
 With --exit-zero, 1 and 3 become 0; 4 stays.`
 
@@ -97,9 +108,11 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Comm
 		Example: `  spoofsense check selfie.jpg
   spoofsense check -o csv --workers 4 photos/ > results.csv
   find uploads -name '*.jpg' -print0 | spoofsense check --files-from - -0 -o ndjson
-  curl -s https://example.com/face.png | spoofsense check -`,
+  curl -s https://example.com/face.png | spoofsense check -
+  spoofsense check --profile cameras.json --channel kiosk kiosk-photos/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
+			opts.thresholdSet = cmd.Flags().Changed("threshold")
 			if err := opts.setEnums(format, faces, crops, box, nets); err != nil {
 				return err
 			}
@@ -123,6 +136,8 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Comm
 	fl.StringVar(&crops, "crops", "", "crops per net: single|multi (default: the scorer's)")
 	fl.StringVar(&box, "box", box, "face box geometry: raw|mapped")
 	fl.StringVar(&nets, "nets", "all", "anti-spoof nets to run: all (the three of `spoofsense models list`) or a comma-separated list, e.g. MiniFASNetV2,MiniFASNetV1SE")
+	fl.StringVar(&opts.ProfileFile, "profile", "", "decide at the threshold of --channel in the calibration profile `FILE` (eval --save-profile)")
+	fl.StringVar(&opts.Channel, "channel", "", "the capture channel of the images, a channel of --profile (default: its default entry)")
 	fl.StringVar(&opts.Annotate, "annotate", "", "write a copy of each image with the face box and verdict drawn into `DIR`")
 	fl.StringVar(&opts.FilesFrom, "files-from", "", "read more paths from `FILE` (- for stdin), one per line")
 	fl.BoolVarP(&opts.NullSeparated, "null", "0", false, "paths in --files-from are NUL-separated")
@@ -218,6 +233,12 @@ func (o *CheckOptions) validate() error {
 				return cmdutil.UsageError("%s %q: %v", pats.flag, p, err)
 			}
 		}
+	}
+	switch {
+	case o.ProfileFile != "" && o.thresholdSet:
+		return cmdutil.UsageError("--threshold does not apply with --profile: the profile holds the thresholds")
+	case o.Channel != "" && o.ProfileFile == "":
+		return cmdutil.UsageError("--channel needs --profile FILE")
 	}
 	if o.Annotate == "-" {
 		return cmdutil.UsageError("--annotate needs a directory, not -")

@@ -14,6 +14,7 @@ import (
 	"github.com/spoofsense/spoofsense/cmd/cmdutil/pool"
 	"github.com/spoofsense/spoofsense/report"
 	"github.com/spoofsense/spoofsense/scorer"
+	"github.com/spoofsense/spoofsense/scorer/profile"
 )
 
 // outcome is what a worker made of one input.
@@ -27,6 +28,8 @@ type outcome struct {
 type pipeline struct {
 	in  io.Reader // stdin
 	ann *annotator
+	// channel is the profile channel that decides, written into each result.
+	channel string
 	// scorer returns the shared scorer, loading it on first use.
 	scorer func() (cmdutil.ImageScorer, error)
 }
@@ -38,6 +41,14 @@ type pipeline struct {
 // number of inputs in flight: memory stays flat however many files there are.
 func checkRun(ctx context.Context, opts *CheckOptions) error {
 	start := time.Now()
+	channel := ""
+	if opts.ProfileFile != "" {
+		d, err := applyProfile(opts)
+		if err != nil {
+			return err
+		}
+		opts.Scorer.Threshold, channel = d.Threshold, d.Channel
+	}
 	walk := &walker{
 		paths:         opts.Paths,
 		include:       opts.Include,
@@ -75,8 +86,9 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	prog := pool.NewProgress(opts.IO.ErrOut, showBar)
 
 	p := &pipeline{
-		in:  opts.IO.In,
-		ann: ann,
+		in:      opts.IO.In,
+		ann:     ann,
+		channel: channel,
 		scorer: sync.OnceValues(func() (cmdutil.ImageScorer, error) {
 			s, err := opts.LoadScorer(ctx, opts.Scorer)
 			if err != nil {
@@ -162,6 +174,27 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	return nil
 }
 
+// applyProfile reads --profile, refuses it when it was made with other models or scorer
+// settings (exit 4) and resolves --channel (an unknown one is a usage error).
+func applyProfile(opts *CheckOptions) (profile.Decision, error) {
+	p, err := profile.Read(opts.ProfileFile)
+	if err != nil {
+		return profile.Decision{}, cmdutil.CannotRun(err)
+	}
+	setup, err := profile.SetupOf(opts.Scorer)
+	if err != nil {
+		return profile.Decision{}, cmdutil.UsageError("%v", err)
+	}
+	if err := p.Check(setup); err != nil {
+		return profile.Decision{}, cmdutil.CannotRun(fmt.Errorf("profile %s: %w", opts.ProfileFile, err))
+	}
+	d, err := p.Resolve(opts.Channel)
+	if err != nil {
+		return profile.Decision{}, cmdutil.UsageError("--channel: profile %s: %v", opts.ProfileFile, err)
+	}
+	return d, nil
+}
+
 // errorResult is the row of an input that could not be read or decoded.
 func errorResult(name string, err error) scorer.Result {
 	return scorer.Result{File: name, Status: scorer.StatusError, Error: err.Error()}
@@ -222,6 +255,9 @@ func (p *pipeline) process(ctx context.Context, in input) (outcome, error) {
 	}
 	if res.Status == "" {
 		res.Status = scorer.StatusOK
+	}
+	if res.Status == scorer.StatusOK {
+		res.Channel = p.channel
 	}
 	o.res = res
 	if p.ann != nil && res.Status == scorer.StatusOK {

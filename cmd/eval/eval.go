@@ -6,6 +6,7 @@ package eval
 
 import (
 	"runtime"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -73,6 +74,17 @@ type EvalOptions struct {
 	// column of the manifest, such as "source".
 	GroupBy string
 
+	// SaveProfile names a calibration profile file to learn from the dataset, one threshold per
+	// value of GroupBy, at TargetBPCER (when > 0) or else TargetAPCER (package scorer/profile).
+	SaveProfile string
+	TargetBPCER float64
+	// ProfileFile names a calibration profile whose channel thresholds decide instead of
+	// Threshold; the channel of an image is its value in GroupBy (default: the profile's column).
+	ProfileFile string
+	// Version is spoofsense's version, recorded in a saved profile; Now, when set, its date.
+	Version string
+	Now     func() time.Time
+
 	Quiet    bool // no progress bar, no notes on stderr
 	Progress bool // draw the progress bar even when stderr is not a terminal
 }
@@ -119,6 +131,18 @@ empty); gates, --baseline, --junit, --report and --scores do not apply.
 (its attacks against all bona fide presentations, as the standard evaluates a species); a
 manifest column such as "source" splits the presentations by its values.
 
+--save-profile FILE writes a calibration profile (with --group-by COLUMN and one of
+--target-bpcer X or --target-apcer X): one threshold per value of COLUMN, the channel, chosen
+on that channel's curve (for a BPCER target the highest threshold with BPCER ≤ X, for an APCER
+target the lowest with pooled APCER ≤ X), a default one from all images, the counts and Wilson
+intervals behind each, and the models and settings it is valid for. A channel with fewer than
+max(20, ⌈1/X⌉) scored images of the class the target is on, or fewer than 20 of the other,
+falls back to the default (said on stderr and in the file). --profile FILE decides each image
+at its channel's threshold (its value in the profile's column, or --group-by's): the output
+adds "profile" with each channel's threshold and metrics, and the pooled metrics, which the
+gates check, count those decisions (their scores are the margins prob_real − threshold,
+decided at 0). A profile made with other models, nets, --crops or --box is refused (exit 4).
+
 Output (-o): table (default on a terminal) or json (default otherwise: the report fields of
 package report/metrics plus dataset, target_apcer, recommended, gates, baseline and passed).
 --junit writes one JUnit test case per gate; --report DIR writes an HTML page with DET and ROC
@@ -128,14 +152,15 @@ Exit status:
   0    every gate holds (or none was set)
   1    a gate failed (the output says which)
   2    usage error: bad flags, or a dataset, score or baseline file that cannot be used
-  4    the run could not be done: the models are missing or broken, or an output (scores,
-       JUnit, report) could not be written
+  4    the run could not be done: the models are missing or broken, the --profile cannot be
+       read or was made with other models or settings, or an output (scores, JUnit, report,
+       profile) could not be written
   130  interrupted`
 
 // NewCmdEval builds the eval command. runF, when not nil, receives the validated options
 // instead of running them (flag tests stop there).
 func NewCmdEval(f *cmdutil.Factory, runF func(*EvalOptions) error) *cobra.Command {
-	opts := &EvalOptions{IO: f.IOStreams, Score: PoolScorer(f.LoadScorer)}
+	opts := &EvalOptions{IO: f.IOStreams, Score: PoolScorer(f.LoadScorer), Version: f.Version}
 	var (
 		format, nets                string
 		crops                       string
@@ -156,7 +181,9 @@ func NewCmdEval(f *cmdutil.Factory, runF func(*EvalOptions) error) *cobra.Comman
   spoofsense eval data/ --baseline baseline.json --tolerance 0.005
   spoofsense eval data/ --compare crops=single,crops=multi --save-scores single.ndjson,multi.ndjson
   spoofsense eval data/ --compare single.ndjson,multi.ndjson -o table
-  spoofsense eval --manifest data/manifest.csv --group-by source`,
+  spoofsense eval --manifest data/manifest.csv --group-by source
+  spoofsense eval --manifest data/manifest.csv --group-by source --target-bpcer 0.05 --save-profile cameras.json
+  spoofsense eval --manifest data/manifest.csv --profile cameras.json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -214,6 +241,9 @@ func NewCmdEval(f *cmdutil.Factory, runF func(*EvalOptions) error) *cobra.Comman
 	fl.Float64Var(&opts.Tolerance, "tolerance", DefaultTolerance, "how much worse than --baseline a metric may get (absolute)")
 	fl.StringVar(&compare, "compare", "", "put two score sources `A,B` side by side: settings like crops=single or score files (see above)")
 	fl.StringVar(&opts.GroupBy, "group-by", "", "also report the metrics per value of `COLUMN`: attack, or a manifest column such as source")
+	fl.StringVar(&opts.SaveProfile, "save-profile", "", "learn a calibration profile, one threshold per --group-by value, and write it to `FILE`")
+	fl.Float64Var(&opts.TargetBPCER, "target-bpcer", 0, "with --save-profile: choose each channel's threshold for this BPCER (instead of --target-apcer)")
+	fl.StringVar(&opts.ProfileFile, "profile", "", "decide each image at its channel's threshold from the calibration profile `FILE`")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress bar and no notes on stderr")
 	fl.BoolVar(&opts.Progress, "progress", false, "draw the progress bar even when stderr is not a terminal")
 	cmd.MarkFlagsMutuallyExclusive("quiet", "progress")
@@ -254,7 +284,7 @@ func (o *EvalOptions) setEnums(format, crops, box, nets string) error {
 
 // setCompare parses --compare and refuses the flags that do not apply to a comparison.
 func (o *EvalOptions) setCompare(fl *pflag.FlagSet, value string) error {
-	for _, name := range []string{"baseline", "junit", "report", "scores", "max-apcer", "max-bpcer", "max-acer", "min-auc"} {
+	for _, name := range []string{"baseline", "junit", "report", "scores", "save-profile", "profile", "max-apcer", "max-bpcer", "max-acer", "min-auc"} {
 		if fl.Changed(name) {
 			return cmdutil.UsageError("--%s does not apply with --compare (score files are sides: --compare a.ndjson,b.ndjson)", name)
 		}
@@ -284,6 +314,13 @@ func (o *EvalOptions) validate(fl *pflag.FlagSet) error {
 		return cmdutil.UsageError("--tolerance needs --baseline")
 	case o.ReportDir == "-":
 		return cmdutil.UsageError("--report needs a directory, not -")
+	}
+	changed := func(string) bool { return false }
+	if fl != nil {
+		changed = fl.Changed
+	}
+	if err := o.validateProfileFlags(changed); err != nil {
+		return err
 	}
 	if err := cmdutil.ValidateThreshold("--threshold", o.Threshold); err != nil {
 		return cmdutil.UsageError("%v", err)

@@ -14,6 +14,7 @@ import (
 	htmlreport "github.com/spoofsense/spoofsense/report/html"
 	"github.com/spoofsense/spoofsense/report/metrics"
 	"github.com/spoofsense/spoofsense/scorer"
+	"github.com/spoofsense/spoofsense/scorer/profile"
 )
 
 // Result is the document `spoofsense eval -o json` prints, and what --baseline reads back. Its
@@ -41,6 +42,9 @@ type Result struct {
 	Passed      bool                    `json:"passed"`
 	// Groups holds the metrics per value of --group-by (absent without it).
 	Groups []GroupResult `json:"groups,omitempty"`
+	// Profile holds the channels' thresholds and metrics under --profile (absent without it);
+	// the pooled report is then on margins at threshold 0 (see ProfileResult).
+	Profile *ProfileResult `json:"profile,omitempty"`
 }
 
 // DatasetInfo describes the evaluated dataset in a Result.
@@ -83,7 +87,11 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 	}
 	var baseline *metrics.Report
 	if opts.Baseline != "" {
-		if baseline, err = readBaseline(opts.Baseline, opts.Threshold); err != nil {
+		at := opts.Threshold
+		if opts.ProfileFile != "" {
+			at = 0 // the pooled report of --profile decides margins at 0
+		}
+		if baseline, err = readBaseline(opts.Baseline, at); err != nil {
 			return err
 		}
 	}
@@ -106,8 +114,23 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 	if opts.Compare != nil {
 		return compareRun(ctx, opts, ds, info)
 	}
+	var prof *profile.Profile
+	if opts.ProfileFile != "" {
+		if prof, err = loadProfile(opts); err != nil {
+			return err
+		}
+		if opts.Scores == "" { // refuse before scoring for nothing
+			setup, err := resultsSetup(ds, nil, opts.Scorer)
+			if err != nil {
+				return err
+			}
+			if err := checkProfile(opts, prof, setup); err != nil {
+				return err
+			}
+		}
+	}
 	var groups []group
-	if opts.GroupBy != "" {
+	if opts.GroupBy != "" && prof == nil {
 		if groups, err = groupItems(ds, opts.GroupBy); err != nil {
 			return err
 		}
@@ -145,7 +168,27 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 		}
 	}
 	targets := evalTargets(opts.TargetAPCER)
-	rep, err := metrics.Evaluate(samples, opts.Threshold, metrics.Options{Targets: targets, Species: ds.Species})
+	if opts.SaveProfile != "" {
+		if err := saveProfile(opts, ds, results, samples, groups); err != nil {
+			return err
+		}
+	}
+	threshold := opts.Threshold
+	var profileRes *ProfileResult
+	if prof != nil {
+		setup, err := resultsSetup(ds, results, opts.Scorer)
+		if err != nil {
+			return err
+		}
+		if err := checkProfile(opts, prof, setup); err != nil {
+			return err
+		}
+		if samples, profileRes, err = applyProfile(opts, prof, ds, samples, targets); err != nil {
+			return err
+		}
+		threshold = 0
+	}
+	rep, err := metrics.Evaluate(samples, threshold, metrics.Options{Targets: targets, Species: ds.Species})
 	if err != nil {
 		source := opts.Scores
 		if source == "" {
@@ -154,7 +197,7 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 		return cmdutil.UsageError("%s: %v", source, err)
 	}
 
-	res := &Result{Report: rep, Dataset: info, TargetAPCER: opts.TargetAPCER, Gates: opts.Gates.Check(rep)}
+	res := &Result{Report: rep, Dataset: info, TargetAPCER: opts.TargetAPCER, Gates: opts.Gates.Check(rep), Profile: profileRes}
 	if res.Gates == nil {
 		res.Gates = []metrics.GateResult{}
 	}

@@ -190,6 +190,7 @@ func writeTable(w io.Writer, res *Result) error {
 			tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft)
 	}
 	writeGroupTable(t, res.Groups, [2]string{}, r.Threshold)
+	writeProfileTable(t, res.Profile)
 	for _, w := range r.Warnings {
 		t.printf("warning: %s\n", w)
 	}
@@ -217,4 +218,24 @@ func signed(v metrics.Value) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%+.4f", roundZero(v.Float64, 0.00005))
+}
+
+// writeProfileTable shows each channel's threshold under --profile and its rates there.
+func writeProfileTable(t *tableWriter, p *ProfileResult) {
+	if p == nil {
+		return
+	}
+	var rows [][]string
+	for _, c := range p.Channels {
+		th := strconv.FormatFloat(c.Threshold, 'g', 6, 64)
+		if c.Fallback {
+			th += " (default)"
+		}
+		r := c.Report
+		rows = append(rows, []string{c.Channel, th, strconv.Itoa(c.BonaFide), strconv.Itoa(c.Attack),
+			pct(r.APCERPooled.Value), pct(r.BPCER.Value), num(r.AUC)})
+	}
+	t.table(fmt.Sprintf("Channels of profile %s by %s (the tables above count these decisions: their scores are prob_real − threshold, decided at 0)", p.File, p.Column),
+		[]string{p.Column, "threshold", "bona fide", "attack", "APCER pooled", "BPCER", "AUC"}, rows,
+		tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight)
 }

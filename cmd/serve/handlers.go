@@ -16,6 +16,7 @@ import (
 	"github.com/spoofsense/spoofsense/models"
 	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/scorer"
+	"github.com/spoofsense/spoofsense/scorer/profile"
 )
 
 // The messages of POST /antispoofing. The first three are the commercial API's, byte for byte
@@ -78,6 +79,15 @@ func (s *Server) handleAntispoofing(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
+	threshold := s.cfg.Scorer.Threshold
+	if d, ok, aerr := s.channelDecision("", st.channel); aerr != nil {
+		writeError(w, r, aerr)
+		return
+	} else if ok {
+		threshold = d.Threshold
+		setDecisionHeaders(w, d)
+		st.decided = d.Channel
+	}
 	res, aerr := s.scoreImage(r, img, "", s.cfg.Scorer)
 	if aerr != nil {
 		if aerr.Code == codeUnreadableImage {
@@ -94,7 +104,7 @@ func (s *Server) handleAntispoofing(w http.ResponseWriter, r *http.Request) {
 	case scorer.Live, scorer.Spoof:
 		pred := predSpoof
 		verdict = scorer.Spoof
-		if res.ProbReal > s.cfg.Scorer.Threshold {
+		if res.ProbReal > threshold {
 			pred, verdict = predReal, scorer.Live
 		}
 		answer = antispoofingResponse{Success: true, Message: msgSuccess,
@@ -115,10 +125,25 @@ func (s *Server) handleAntispoofing(w http.ResponseWriter, r *http.Request) {
 // or as JSON {"data": base64}. Query parameters threshold, faces, crops and box override the
 // server's defaults for this request.
 func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
-	opts, threshold, aerr := s.checkOptions(r.URL.Query())
+	opts, threshold, channel, aerr := s.checkOptions(r.URL.Query())
 	if aerr != nil {
 		writeError(w, r, aerr)
 		return
+	}
+	var decision *profile.Decision
+	if threshold == nil {
+		// Without ?threshold=, the profile (when there is one) decides at the channel's.
+		d, ok, aerr := s.channelDecision(channel, stateOf(r.Context()).channel)
+		if aerr == nil && ok {
+			aerr = s.checkProfileOptions(opts)
+		}
+		if aerr != nil {
+			writeError(w, r, aerr)
+			return
+		}
+		if ok {
+			decision = &d
+		}
 	}
 	mt := mediaType(r)
 	form := ""
@@ -163,6 +188,11 @@ func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
 	if threshold != nil {
 		res = withThreshold(res, *threshold)
 	}
+	if decision != nil && res.Status == scorer.StatusOK {
+		res = withThreshold(res, decision.Threshold)
+		res.Channel = decision.Channel
+		stateOf(r.Context()).decided = decision.Channel
+	}
 	st := stateOf(r.Context())
 	st.verdict = string(res.Verdict)
 	if res.Verdict == scorer.Live || res.Verdict == scorer.Spoof {
@@ -174,11 +204,14 @@ func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
 
 // checkOptions reads the query parameters of /v1/check. The threshold is returned apart: it does
 // not need a scorer of its own and is applied to the result by withThreshold.
-func (s *Server) checkOptions(q url.Values) (scorer.Options, *float64, *apiError) {
+func (s *Server) checkOptions(q url.Values) (scorer.Options, *float64, string, *apiError) {
 	opts := s.cfg.Scorer
-	var threshold *float64
-	bad := func(format string, a ...any) (scorer.Options, *float64, *apiError) {
-		return opts, nil, &apiError{Status: http.StatusBadRequest, Code: codeInvalidParameter, Message: fmt.Sprintf(format, a...)}
+	var (
+		threshold *float64
+		channel   string
+	)
+	bad := func(format string, a ...any) (scorer.Options, *float64, string, *apiError) {
+		return opts, nil, "", &apiError{Status: http.StatusBadRequest, Code: codeInvalidParameter, Message: fmt.Sprintf(format, a...)}
 	}
 	for name, vals := range q {
 		v := vals[len(vals)-1]
@@ -216,11 +249,19 @@ func (s *Server) checkOptions(q url.Values) (scorer.Options, *float64, *apiError
 				nets = models.AntiSpoofNames()
 			}
 			opts.Nets = nets
+		case "channel":
+			if v == "" {
+				return bad("channel: empty; name a channel of the calibration profile")
+			}
+			channel = v
 		default:
-			return bad("unknown query parameter %q (known: threshold, faces, crops, box, nets)", name)
+			return bad("unknown query parameter %q (known: threshold, faces, crops, box, nets, channel)", name)
 		}
 	}
-	return opts, threshold, nil
+	if threshold != nil && channel != "" {
+		return bad("give threshold or channel, not both")
+	}
+	return opts, threshold, channel, nil
 }
 
 // withThreshold returns res decided again at threshold t: live when prob_real ≥ t, for the image

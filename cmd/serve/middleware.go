@@ -17,6 +17,10 @@ type requestState struct {
 	errCode  string
 	verdict  string
 	probReal *float64
+	// channel is the calibration profile channel the request's API key is bound to; decided
+	// the one whose threshold decided (for the log line).
+	channel string
+	decided string
 }
 
 type stateKey struct{}
@@ -150,6 +154,9 @@ func (s *Server) logRequest(r *http.Request, route string, st *requestState, sta
 	if st.probReal != nil {
 		attrs = append(attrs, slog.Float64("prob_real", *st.probReal))
 	}
+	if st.decided != "" {
+		attrs = append(attrs, slog.String("channel", st.decided))
+	}
 	s.log.LogAttrs(context.WithoutCancel(r.Context()), level, "request", attrs...)
 }
 
@@ -163,11 +170,13 @@ func (s *Server) protect(h http.HandlerFunc) http.HandlerFunc {
 					Message: "missing API key: send it in the x-api-key header"})
 				return
 			}
-			if !s.keys.allows(key) {
+			channel, ok := s.keys.lookup(key)
+			if !ok {
 				writeError(w, r, &apiError{Status: http.StatusUnauthorized, Code: codeUnauthorized,
 					Message: "invalid API key"})
 				return
 			}
+			stateOf(r.Context()).channel = channel
 		}
 		h(w, r)
 	}

@@ -7,6 +7,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
 	"github.com/spoofsense/spoofsense/scorer"
+	"github.com/spoofsense/spoofsense/scorer/profile"
 )
 
 // EnvPrefix prefixes the environment variable of every flag: --api-keys-file is read from
@@ -60,6 +62,8 @@ type ServeOptions struct {
 	Crops     string
 	Box       string
 	Nets      string
+	// Profile names a calibration profile (eval --save-profile) whose channel thresholds decide.
+	Profile string
 
 	ReadTimeout     time.Duration
 	RequestTimeout  time.Duration
@@ -88,13 +92,21 @@ func NewCmdServe(f *cmdutil.Factory, runF func(*ServeOptions) error) *cobra.Comm
 
   POST /antispoofing   JSON {"data": "<base64 image>"}: the commercial API's contract
   POST /v1/check       raw image, multipart field "image" or JSON: the full result
-                       (query: threshold, faces, crops, box)
+                       (query: threshold, faces, crops, box, nets, channel)
   GET  /healthz /readyz /metrics /version /openapi.yaml
 
 Every flag can also be set with an environment variable: SPOOFSENSE_ and the flag name in
 upper case with dashes as underscores (SPOOFSENSE_ADDR, SPOOFSENSE_MAX_INFLIGHT, ...); a flag on
 the command line wins. API keys come from --api-keys-file (one per line, # comments) and/or
 SPOOFSENSE_API_KEYS (comma-separated); when any is set, the POST routes need the x-api-key header.
+
+--profile FILE decides at the thresholds of a calibration profile (eval --save-profile): its
+default entry's, /v1/check?channel=NAME at that channel's, and a key bound to a channel in the
+keys file, as a line "KEY channel=NAME", at its channel's on /antispoofing (which says which in
+the X-Spoofsense-Channel and X-Spoofsense-Threshold headers) and on /v1/check without
+?channel= (the result says which in "channel" and "threshold"); ?threshold= still wins. A
+profile made with other models, nets, --crops or --box, or a key bound to a channel the
+profile does not have, stops serve at start-up (exit 4) with the reason.
 
 The server stops on SIGINT, SIGTERM or SIGHUP (there is no reload): /readyz fails at once, it
 keeps serving for --drain-delay (default 0), then stops accepting, lets in-flight requests finish
@@ -143,6 +155,7 @@ keeps serving for --drain-delay (default 0), then stops accepting, lets in-fligh
 	fl.StringVar(&opts.Crops, "crops", string(scorer.DefaultCrops), "crop policy: multi (three crops per net, the default: more accurate, 3× the net time) or single (one per net)")
 	fl.StringVar(&opts.Box, "box", string(scorer.BoxRaw), "box geometry: raw or mapped")
 	fl.StringVar(&opts.Nets, "nets", "all", "anti-spoof nets of the default (and /antispoofing): all or a comma-separated list, e.g. MiniFASNetV2,MiniFASNetV1SE")
+	fl.StringVar(&opts.Profile, "profile", "", "decide at the channel thresholds of the calibration profile `FILE` (eval --save-profile)")
 	fl.DurationVar(&opts.ReadTimeout, "read-timeout", DefaultReadTimeout, "time allowed to read a request, headers and body")
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", DefaultRequestTimeout, "time allowed for the queue wait plus the inference")
 	fl.DurationVar(&opts.IdleTimeout, "idle-timeout", DefaultIdleTimeout, "idle keep-alive connections are closed after this")
@@ -249,12 +262,25 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 		return healthcheck(ctx, opts.Healthcheck)
 	}
 	keys := slices.Clone(opts.APIKeys)
+	channels := map[string]string{}
 	if opts.APIKeysFile != "" {
-		fileKeys, err := ReadAPIKeysFile(opts.APIKeysFile)
+		fileKeys, err := ReadAPIKeyLines(opts.APIKeysFile)
 		if err != nil {
 			return cmdutil.UsageError("--api-keys-file: %v", err)
 		}
-		keys = append(keys, fileKeys...)
+		for _, k := range fileKeys {
+			keys = append(keys, k.Key)
+			if k.Channel != "" {
+				channels[k.Key] = k.Channel
+			}
+		}
+	}
+	var prof *profile.Profile
+	if opts.Profile != "" {
+		var err error
+		if prof, err = profile.Read(opts.Profile); err != nil {
+			return cmdutil.CannotRun(err)
+		}
 	}
 	log := opts.newLogger(opts.IO.ErrOut)
 	nets, _ := scorer.ParseNets(opts.Nets) // validate has checked it
@@ -272,6 +298,9 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 			Nets:      nets,
 		},
 		APIKeys:          keys,
+		KeyChannels:      channels,
+		Profile:          prof,
+		ProfileFile:      opts.Profile,
 		Logger:           log,
 		Version:          opts.Version,
 		MaxBodyBytes:     opts.MaxBodyBytes,
@@ -286,7 +315,11 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 		ShutdownTimeout:  opts.ShutdownTimeout,
 		DrainDelay:       opts.DrainDelay,
 	})
-	if err != nil {
+	var perr *ProfileError
+	switch {
+	case errors.As(err, &perr):
+		return cmdutil.CannotRun(err)
+	case err != nil:
 		return err
 	}
 	var lc net.ListenConfig

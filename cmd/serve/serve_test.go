@@ -150,13 +150,13 @@ func TestParseAPIKeys(t *testing.T) {
 }
 
 func TestKeySet(t *testing.T) {
-	ks := newKeySet([]string{"alpha", "beta"})
+	ks := newKeySet([]string{"alpha", "beta"}, nil)
 	for key, want := range map[string]bool{"alpha": true, "beta": true, "": false, "alph": false, "alphaa": false, "gamma": false} {
 		if got := ks.allows(key); got != want {
 			t.Errorf("allows(%q) = %v, want %v", key, got, want)
 		}
 	}
-	if newKeySet(nil).enabled() {
+	if newKeySet(nil, nil).enabled() {
 		t.Error("an empty key set is enabled")
 	}
 }

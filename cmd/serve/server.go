@@ -22,6 +22,7 @@ import (
 	"github.com/spoofsense/spoofsense/models"
 	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/scorer"
+	"github.com/spoofsense/spoofsense/scorer/profile"
 )
 
 // ImageScorer scores one encoded image; *scorer.Scorer is one. The server holds the scorers it
@@ -52,6 +53,13 @@ type Config struct {
 	Scorer scorer.Options
 	// APIKeys, when non-empty, are the keys the POST routes accept in the x-api-key header.
 	APIKeys []string
+	// KeyChannels binds API keys to channels of Profile: /antispoofing requests with such a key
+	// are decided at its channel's threshold, and /v1/check ones without ?channel= too.
+	KeyChannels map[string]string
+	// Profile, when set, is the calibration profile whose channel thresholds decide (read from
+	// ProfileFile, named in errors); it must fit the models and Scorer settings, or New fails.
+	Profile     *profile.Profile
+	ProfileFile string
 	// Logger receives one line per request and the server's own events; nil discards them.
 	Logger *slog.Logger
 	// Version is reported by GET /version.
@@ -176,7 +184,10 @@ func New(cfg Config) (*Server, error) {
 	if err := cmdutil.ValidateThreshold("threshold", cfg.Scorer.Threshold); err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, keys: newKeySet(cfg.APIKeys)}
+	if err := checkProfileConfig(cfg); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, keys: newKeySet(cfg.APIKeys, cfg.KeyChannels)}
 	s.adm = newAdmission(cfg.MaxInflight, cfg.Queue)
 	s.budget = newByteBudget(cfg.MaxBufferedBytes)
 	s.pixels = newPixelBudget(cfg.MaxPixels)

@@ -1,0 +1,249 @@
+package cmd
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/cmd/eval"
+	"github.com/spoofsense/spoofsense/cmd/serve"
+	"github.com/spoofsense/spoofsense/scorer"
+	"github.com/spoofsense/spoofsense/scorer/profile"
+)
+
+// textScorer reads "images" whose content is their prob_real; anything else (the serve
+// self-test's PNG) has no face.
+type textScorer struct{ opts scorer.Options }
+
+func (s textScorer) ScoreReader(_ context.Context, r io.Reader, name string) (scorer.Result, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return scorer.Result{}, err
+	}
+	th := s.opts.Threshold
+	if th == 0 {
+		th = scorer.DefaultThreshold
+	}
+	res := scorer.Result{File: name, Status: scorer.StatusOK, Threshold: th}
+	p, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+	if err != nil {
+		res.Verdict = scorer.NoFace
+		return res, nil
+	}
+	res.ProbReal, res.FaceCount, res.Verdict = p, 1, scorer.Spoof
+	if p >= th {
+		res.Verdict = scorer.Live
+	}
+	return res, nil
+}
+
+// run runs spoofsense args with the text scorer and returns the exit code, stdout and stderr.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	ios, _, out, errOut := cmdutil.Test()
+	f := &cmdutil.Factory{IOStreams: ios, Version: "v-test",
+		NewScorer: func(_ context.Context, opts scorer.Options) (cmdutil.ImageScorer, error) {
+			return textScorer{opts}, nil
+		}}
+	code := Run(t.Context(), f, args)
+	return code, out.String(), errOut.String()
+}
+
+type rtImage struct {
+	path, channel string
+	score         float64
+	live          bool
+}
+
+// TestProfileRoundTrip: a profile written by eval, read by check, eval and serve, gives the
+// verdicts of the thresholds it holds; changed by one byte of a model digest, all three refuse
+// it; a key bound to a channel gets that channel's threshold on /antispoofing.
+func TestProfileRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	var images []rtImage
+	rows := []string{"path,label,source"}
+	for _, ch := range []struct {
+		name  string
+		shift float64
+	}{{"kiosk", 0.3}, {"web", 0}} {
+		for i := range 40 {
+			for _, live := range []bool{true, false} {
+				p := ch.shift + 0.005*float64(i)
+				label := "spoof"
+				if live {
+					p += 0.35
+					label = "live"
+				}
+				name := fmt.Sprintf("%s-%s-%d.txt", ch.name, label, i)
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(strconv.FormatFloat(p, 'f', 4, 64)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				score, _ := strconv.ParseFloat(strconv.FormatFloat(p, 'f', 4, 64), 64)
+				images = append(images, rtImage{filepath.Join(dir, name), ch.name, score, live})
+				rows = append(rows, name+","+label+","+ch.name)
+			}
+		}
+	}
+	manifest := filepath.Join(dir, "manifest.csv")
+	if err := os.WriteFile(manifest, []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prof := filepath.Join(dir, "profile.json")
+	if code, _, errOut := run(t, "eval", "--manifest", manifest, "--group-by", "source", "--target-bpcer", "0.05", "--save-profile", prof, "-o", "json"); code != 0 {
+		t.Fatalf("eval --save-profile: exit %d: %s", code, errOut)
+	}
+	p, err := profile.Read(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	thr := map[string]float64{}
+	for _, ch := range []string{"kiosk", "web"} {
+		d, err := p.Resolve(ch)
+		if err != nil || d.Fallback {
+			t.Fatalf("channel %s: %+v, %v", ch, d, err)
+		}
+		thr[ch] = d.Threshold
+	}
+	if thr["kiosk"] == thr["web"] {
+		t.Fatalf("kiosk and web got the same threshold %v: the test would show nothing", thr["kiosk"])
+	}
+
+	// check: every verdict is the channel threshold's.
+	for _, ch := range []string{"kiosk", "web"} {
+		args := []string{"check", "--profile", prof, "--channel", ch, "-o", "ndjson", "--exit-zero"}
+		want := map[string]rtImage{}
+		for _, im := range images {
+			args = append(args, im.path)
+			want[im.path] = im
+		}
+		code, out, errOut := run(t, args...)
+		if code != 0 {
+			t.Fatalf("check --channel %s: exit %d: %s", ch, code, errOut)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var res scorer.Result
+			if err := json.Unmarshal([]byte(line), &res); err != nil {
+				t.Fatal(err)
+			}
+			im := want[res.File]
+			if live := res.Verdict == scorer.Live; live != (im.score >= thr[ch]) || res.Channel != ch || res.Threshold != thr[ch] {
+				t.Errorf("check --channel %s %s: verdict %s channel %q threshold %v; profile threshold %v, score %v",
+					ch, res.File, res.Verdict, res.Channel, res.Threshold, thr[ch], im.score)
+			}
+		}
+	}
+
+	// eval --profile: the pooled errors are the channel thresholds' decisions.
+	code, out, errOut := run(t, "eval", "--manifest", manifest, "--profile", prof, "-o", "json")
+	if code != 0 {
+		t.Fatalf("eval --profile: exit %d: %s", code, errOut)
+	}
+	var res eval.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	var falseLive, falseSpoof int
+	for _, im := range images {
+		live := im.score >= thr[im.channel]
+		falseLive += boolInt(live && !im.live)
+		falseSpoof += boolInt(!live && im.live)
+	}
+	if res.APCERPooled.Count != falseLive || res.BPCER.Count != falseSpoof {
+		t.Errorf("eval --profile: %d false live, %d false spoof; the thresholds make %d and %d", res.APCERPooled.Count, res.BPCER.Count, falseLive, falseSpoof)
+	}
+
+	// serve: /v1/check?channel= and a key bound to web on /antispoofing.
+	srv, err := serve.New(serve.Config{
+		NewScorer: func(_ context.Context, opts scorer.Options) (cmdutil.ImageScorer, error) {
+			return textScorer{opts}, nil
+		},
+		Profile: p, ProfileFile: prof,
+		APIKeys: []string{"k-web", "k-any"}, KeyChannels: map[string]string{"k-web": "web"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Warmup(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	hts := httptest.NewServer(srv.Handler())
+	defer hts.Close()
+	post := func(path, key, contentType, body string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("POST", hts.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("x-api-key", key)
+		resp, err := hts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	for _, im := range images {
+		data, _ := os.ReadFile(im.path)
+		resp, b := post("/v1/check?channel="+im.channel, "k-any", "application/octet-stream", string(data))
+		var r scorer.Result
+		if err := json.Unmarshal(b, &r); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("/v1/check: %d %s", resp.StatusCode, b)
+		}
+		if (r.Verdict == scorer.Live) != (im.score >= thr[im.channel]) || r.Channel != im.channel {
+			t.Errorf("/v1/check?channel=%s %s: verdict %s channel %q; threshold %v, score %v", im.channel, im.path, r.Verdict, r.Channel, thr[im.channel], im.score)
+		}
+		if im.channel != "web" {
+			continue
+		}
+		resp, b = post("/antispoofing", "k-web", "application/json", `{"data":"`+base64.StdEncoding.EncodeToString(data)+`"}`)
+		var a struct {
+			ModelOutput struct {
+				PredIdx string `json:"pred_idx"`
+			} `json:"model_output"`
+		}
+		if err := json.Unmarshal(b, &a); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("/antispoofing: %d %s", resp.StatusCode, b)
+		}
+		// The commercial contract decides real when prob_real > threshold.
+		real := a.ModelOutput.PredIdx == "real"
+		if real != (im.score > thr["web"]) || resp.Header.Get("X-Spoofsense-Channel") != "web" {
+			t.Errorf("/antispoofing with the web key, %s: pred_idx %s, channel header %q; web threshold %v, score %v",
+				im.path, a.ModelOutput.PredIdx, resp.Header.Get("X-Spoofsense-Channel"), thr["web"], im.score)
+		}
+	}
+
+	// One byte of a model digest changed: eval, check and serve refuse the profile (exit 4).
+	b, _ := os.ReadFile(prof)
+	digest := p.Provenance.Models[1].SHA256
+	other := []byte(digest)
+	other[30] = map[bool]byte{true: 'b', false: 'a'}[other[30] == 'a']
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(strings.Replace(string(b), digest, string(other), 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"eval", "--manifest", manifest, "--profile", bad},
+		{"check", "--profile", bad, "--channel", "web", images[0].path},
+		{"serve", "--profile", bad, "--addr", "127.0.0.1:0"},
+	} {
+		code, _, errOut := run(t, args...)
+		if code != 4 || !strings.Contains(errOut, "sha256 "+string(other)) || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+			t.Errorf("%s: exit %d, stderr %q; want 4 and one line naming the changed digest", args[0], code, errOut)
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
