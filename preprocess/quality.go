@@ -16,39 +16,33 @@ func clipBox(img *Image, box Box) image.Rectangle {
 // MeanLuma returns the mean BT.601 luma (0..255) of the pixels of box inside the image, the
 // PIPELINE §1.6 lighting measure; 0 when the box does not overlap the image.
 func MeanLuma(img *Image, box Box) float64 {
-	r := clipBox(img, box)
-	if r.Empty() {
-		return 0
-	}
-	var sum int64
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		row := img.Pix[3*(y*img.Width+r.Min.X) : 3*(y*img.Width+r.Max.X)]
-		for i := 0; i < len(row); i += 3 {
-			sum += int64(luma(row[i], row[i+1], row[i+2]))
-		}
-	}
-	return float64(sum) / float64(r.Dx()*r.Dy())
+	return meanOverBox(img, box, func(r, g, b uint8) int64 { return int64(luma(r, g, b)) })
 }
 
 // MeanChroma returns the mean chroma of the pixels of box inside the image: max(R, G, B) −
 // min(R, G, B) per pixel (0..255), averaged. It is 0 for a grey image and a few units for a
 // near-grey one (a sepia print, a monochrome screen); colour skin under ordinary light is well
-// above that. The anti-spoof nets were trained on colour photos: a grey face scores as a spoof
-// even when it is live, and this is the measure that says why. It returns 0 when the box does
-// not overlap the image.
+// above that. The anti-spoof nets were trained on colour photos: a grey face scores lower even
+// when it is live, and this is the measure that says why. It returns 0 when the box does not
+// overlap the image.
 func MeanChroma(img *Image, box Box) float64 {
-	r := clipBox(img, box)
-	if r.Empty() {
+	return meanOverBox(img, box, func(r, g, b uint8) int64 { return int64(max(r, g, b) - min(r, g, b)) })
+}
+
+// meanOverBox averages f over the pixels of box inside the image; 0 when they do not overlap.
+func meanOverBox(img *Image, box Box, f func(r, g, b uint8) int64) float64 {
+	rect := clipBox(img, box)
+	if rect.Empty() {
 		return 0
 	}
 	var sum int64
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		row := img.Pix[3*(y*img.Width+r.Min.X) : 3*(y*img.Width+r.Max.X)]
+	for y := rect.Min.Y; y < rect.Max.Y; y++ {
+		row := img.Pix[3*(y*img.Width+rect.Min.X) : 3*(y*img.Width+rect.Max.X)]
 		for i := 0; i < len(row); i += 3 {
-			sum += int64(max(row[i], row[i+1], row[i+2]) - min(row[i], row[i+1], row[i+2]))
+			sum += f(row[i], row[i+1], row[i+2])
 		}
 	}
-	return float64(sum) / float64(r.Dx()*r.Dy())
+	return float64(sum) / float64(rect.Dx()*rect.Dy())
 }
 
 // LaplacianVariance returns the variance of the Laplacian of the luma over the pixels of box
