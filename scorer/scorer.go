@@ -113,10 +113,13 @@ func canonicalNets(names []string) ([]string, error) {
 	return out, nil
 }
 
-// Validate reports the first invalid option, naming it.
+// Validate reports the first invalid option, naming it. A threshold of 0 means the default;
+// any other must pass ValidateThreshold.
 func (o Options) Validate() error {
-	if o.Threshold < 0 || o.Threshold > 1 {
-		return fmt.Errorf("threshold %v: must be between 0 and 1", o.Threshold)
+	if o.Threshold != 0 || math.Signbit(o.Threshold) {
+		if err := ValidateThreshold("threshold", o.Threshold); err != nil {
+			return err
+		}
 	}
 	switch o.Faces {
 	case "", FacesLargest, FacesAll, FacesRejectMultiple:
@@ -139,6 +142,16 @@ func (o Options) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Policy is the decision these options make: live when prob_real ≥ Threshold (the default
+// threshold when it is 0).
+func (o Options) Policy() Policy {
+	t := o.Threshold
+	if t == 0 {
+		t = DefaultThreshold
+	}
+	return Policy{Threshold: t, Rule: AtLeast}
 }
 
 func (o Options) withDefaults() Options {
@@ -527,10 +540,7 @@ func (s *Scorer) scoreFace(ctx context.Context, st *runState, img *preprocess.Im
 	}
 	f.ProbReal = probSum / float64(len(s.nets))
 	f.Score = scoreSum / float64(len(s.nets))
-	f.Verdict = Spoof
-	if f.ProbReal >= s.opts.Threshold {
-		f.Verdict = Live
-	}
+	f.Verdict = s.opts.Policy().Decide(f.ProbReal)
 	return nil
 }
 

@@ -221,7 +221,7 @@ func (o *CheckOptions) validate() error {
 	if o.Workers < 1 {
 		return cmdutil.UsageError("--workers must be at least 1, not %d", o.Workers)
 	}
-	if err := cmdutil.ValidateThreshold("--threshold", o.Scorer.Threshold); err != nil {
+	if err := scorer.ValidateThreshold("--threshold", o.Scorer.Threshold); err != nil {
 		return cmdutil.UsageError("%v", err)
 	}
 	for _, pats := range []struct {

@@ -322,7 +322,7 @@ func (o *EvalOptions) validate(fl *pflag.FlagSet) error {
 	if err := o.validateProfileFlags(changed); err != nil {
 		return err
 	}
-	if err := cmdutil.ValidateThreshold("--threshold", o.Threshold); err != nil {
+	if err := scorer.ValidateThreshold("--threshold", o.Threshold); err != nil {
 		return cmdutil.UsageError("%v", err)
 	}
 	for _, g := range []struct {

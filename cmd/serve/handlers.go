@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/spoofsense/spoofsense/cmd/cmdutil"
 	"github.com/spoofsense/spoofsense/models"
 	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/scorer"
@@ -102,10 +101,11 @@ func (s *Server) handleAntispoofing(w http.ResponseWriter, r *http.Request) {
 	var answer antispoofingResponse
 	switch res.Verdict {
 	case scorer.Live, scorer.Spoof:
+		// The commercial contract's rule: real when prob_real > threshold (scorer.Above).
 		pred := predSpoof
-		verdict = scorer.Spoof
-		if res.ProbReal > threshold {
-			pred, verdict = predReal, scorer.Live
+		verdict = scorer.Policy{Threshold: threshold, Rule: scorer.Above}.Decide(res.ProbReal)
+		if verdict == scorer.Live {
+			pred = predReal
 		}
 		answer = antispoofingResponse{Success: true, Message: msgSuccess,
 			ModelOutput: &modelOutput{PredIdx: pred, ProbReal: res.ProbReal}}
@@ -217,7 +217,7 @@ func (s *Server) checkOptions(q url.Values) (scorer.Options, *float64, string, *
 		v := vals[len(vals)-1]
 		switch name {
 		case "threshold":
-			t, err := cmdutil.ParseThreshold("threshold", v)
+			t, err := scorer.ParseThreshold("threshold", v)
 			if err != nil {
 				return bad("%v", err)
 			}
@@ -267,15 +267,7 @@ func (s *Server) checkOptions(q url.Values) (scorer.Options, *float64, string, *
 // withThreshold returns res decided again at threshold t: live when prob_real ≥ t, for the image
 // and for each face. Non-responses (no_face, rejected) stay as they are.
 func withThreshold(res scorer.Result, t float64) scorer.Result {
-	decide := func(v scorer.Verdict, p float64) scorer.Verdict {
-		if v != scorer.Live && v != scorer.Spoof {
-			return v
-		}
-		if p >= t {
-			return scorer.Live
-		}
-		return scorer.Spoof
-	}
+	decide := scorer.Policy{Threshold: t, Rule: scorer.AtLeast}.Redecide
 	res.Threshold = t
 	res.Verdict = decide(res.Verdict, res.ProbReal)
 	if res.Face != nil {

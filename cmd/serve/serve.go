@@ -211,7 +211,7 @@ func (o *ServeOptions) validate() error {
 			return err
 		}
 	}
-	if err := cmdutil.ValidateThreshold("--threshold", o.Threshold); err != nil {
+	if err := scorer.ValidateThreshold("--threshold", o.Threshold); err != nil {
 		return cmdutil.UsageError("%v", err)
 	}
 	switch {

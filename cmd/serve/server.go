@@ -181,7 +181,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("serve: Config.NewScorer is nil")
 	}
 	cfg.setDefaults()
-	if err := cmdutil.ValidateThreshold("threshold", cfg.Scorer.Threshold); err != nil {
+	if err := scorer.ValidateThreshold("threshold", cfg.Scorer.Threshold); err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	if err := checkProfileConfig(cfg); err != nil {

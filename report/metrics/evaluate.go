@@ -5,11 +5,13 @@ import (
 	"math"
 	"slices"
 	"sort"
+
+	"github.com/spoofsense/spoofsense/scorer"
 )
 
-// DefaultThreshold is the decision threshold on prob_real documented by the commercial API that
-// spoofsense replaces (docs/PIPELINE.md §1.5).
-const DefaultThreshold = 0.55
+// DefaultThreshold is the scorer's decision threshold on prob_real (the one the commercial API
+// that spoofsense replaces documents; docs/PIPELINE.md §1.5).
+const DefaultThreshold = scorer.DefaultThreshold
 
 // DefaultConfidence is the confidence level of the intervals when [Options.Confidence] is zero.
 const DefaultConfidence = 0.95
@@ -56,7 +58,7 @@ func (c *ClassCounts) add(s Sample, threshold float64) {
 		c.NoFace++
 	case s.NonResponse == Unreadable:
 		c.Unreadable++
-	case s.Score >= threshold:
+	case scorer.Policy{Threshold: threshold, Rule: scorer.AtLeast}.Live(s.Score):
 		c.ClassifiedBonaFide++
 	default:
 		c.ClassifiedAttack++

@@ -447,13 +447,14 @@ func learnEntry(op OperatingPoint, s Scores) (Entry, error) {
 // with their Wilson intervals.
 func Rates(s Scores, t float64) (apcer, bpcer metrics.Rate) {
 	var a, b int
+	policy := scorer.Policy{Threshold: t, Rule: scorer.AtLeast}
 	for _, x := range s.Attack {
-		if x >= t {
+		if policy.Live(x) {
 			a++
 		}
 	}
 	for _, x := range s.BonaFide {
-		if x < t {
+		if !policy.Live(x) {
 			b++
 		}
 	}
