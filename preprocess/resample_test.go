@@ -140,7 +140,7 @@ func TestLanczos4Coeffs(t *testing.T) {
 		}
 	}
 	// At offset 0 the centre tap takes everything: the others are ~1e-30 and round to 0.
-	if w := lanczosTaps(5, 5)[2].w; w != [8]int32{0, 0, 0, 2048, 0, 0, 0, 0} {
+	if w := lanczosTaps(5, 5, nil)[2].w; w != [8]int32{0, 0, 0, 2048, 0, 0, 0, 0} {
 		t.Errorf("fixed-point taps at offset 0: %v, want the identity tap", w)
 	}
 }
@@ -328,7 +328,7 @@ func TestSquareCropPadsSide127(t *testing.T) {
 }
 
 // TestSquareCropReusesScratch checks that a warm SquareScratch and tensor make steady-state
-// crops of one size allocate nothing beyond the resampler's small tables.
+// crops allocate nothing, shrinking (INTER_AREA) and enlarging (INTER_LANCZOS4) alike.
 func TestSquareCropReusesScratch(t *testing.T) {
 	img := uniqueImage(480, 640)
 	box := Box{121, 108, 175, 251}
@@ -337,7 +337,13 @@ func TestSquareCropReusesScratch(t *testing.T) {
 	if _, err := SquareCrop(img, box, 1.5, dst, &sc); err != nil {
 		t.Fatal(err)
 	}
-	if n := testing.AllocsPerRun(5, func() { _, _ = SquareCrop(img, box, 1.5, dst, &sc) }); n > 4 {
-		t.Errorf("%v allocations per crop, want at most 4 (resampler tables)", n)
+	small := Box{200, 300, 40, 40} // md·f = 60 < 128: enlarged
+	for _, b := range []Box{box, small} {
+		if _, err := SquareCrop(img, b, 1.5, dst, &sc); err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(5, func() { _, _ = SquareCrop(img, b, 1.5, dst, &sc) }); n != 0 {
+			t.Errorf("box %v: %v allocations per crop, want 0", b, n)
+		}
 	}
 }

@@ -25,9 +25,29 @@ type areaTap struct {
 	alpha  float32
 }
 
-// areaTaps returns OpenCV's computeResizeAreaTab for one axis (in pixels, not channels).
-func areaTaps(ssize, dsize int, scale float64) []areaTap {
-	tab := make([]areaTap, 0, 2*ssize)
+// resampleScratch holds the tables and row buffers of resizeArea and resizeLanczos4, kept by a
+// SquareScratch so that steady-state crops reuse them; a nil *resampleScratch allocates.
+type resampleScratch struct {
+	xtab, ytab []areaTap
+	buf, sum   []float32
+	xl, yl     []lanczosTap
+	hrows      []int32
+}
+
+// floats returns b resized to n zeroed float32s, reusing its storage.
+func floats(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	b = b[:n]
+	clear(b)
+	return b
+}
+
+// areaTaps returns OpenCV's computeResizeAreaTab for one axis (in pixels, not channels),
+// appended to tab[:0].
+func areaTaps(ssize, dsize int, scale float64, tab []areaTap) []areaTap {
+	tab = tab[:0]
 	for dx := range dsize {
 		fsx1 := float64(dx) * scale
 		fsx2 := fsx1 + scale
@@ -52,6 +72,14 @@ func areaTaps(ssize, dsize int, scale float64) []areaTap {
 // 3·dw bytes apart) as cv::resize with INTER_AREA does. It requires dw ≤ sw and dh ≤ sh; an
 // equal size is a copy, as in cv::resize.
 func resizeArea(dst []uint8, dw, dh int, src []uint8, sw, sh int) {
+	resizeAreaWith(dst, dw, dh, src, sw, sh, nil)
+}
+
+// resizeAreaWith is resizeArea with its tables and buffers in rs (nil: allocated).
+func resizeAreaWith(dst []uint8, dw, dh int, src []uint8, sw, sh int, rs *resampleScratch) {
+	if rs == nil {
+		rs = new(resampleScratch)
+	}
 	if dw == sw && dh == sh {
 		copy(dst[:3*dw*dh], src[:3*sw*sh])
 		return
@@ -63,7 +91,7 @@ func resizeArea(dst []uint8, dw, dh int, src []uint8, sw, sh int) {
 		resizeAreaInteger(dst, dw, dh, src, sw, sh, ix, iy)
 		return
 	}
-	resizeAreaGeneral(dst, dw, dh, src, sw, sh, scaleX, scaleY)
+	resizeAreaGeneral(dst, dw, dh, src, sw, sh, scaleX, scaleY, rs)
 }
 
 // resizeAreaInteger is OpenCV's resizeAreaFast_ for integer scales ix, iy (the whole-block
@@ -101,11 +129,11 @@ func resizeAreaInteger(dst []uint8, dw, dh int, src []uint8, sw, sh, ix, iy int)
 
 // resizeAreaGeneral is OpenCV's resizeArea_<uchar, float>: a horizontal pass of each source row
 // into buf, then rows weighted into sum, all in float32 in OpenCV's order of operations.
-func resizeAreaGeneral(dst []uint8, dw, dh int, src []uint8, sw, sh int, scaleX, scaleY float64) {
-	xtab := areaTaps(sw, dw, scaleX)
-	ytab := areaTaps(sh, dh, scaleY)
-	buf := make([]float32, 3*dw)
-	sum := make([]float32, 3*dw)
+func resizeAreaGeneral(dst []uint8, dw, dh int, src []uint8, sw, sh int, scaleX, scaleY float64, rs *resampleScratch) {
+	rs.xtab = areaTaps(sw, dw, scaleX, rs.xtab)
+	rs.ytab = areaTaps(sh, dh, scaleY, rs.ytab)
+	rs.buf, rs.sum = floats(rs.buf, 3*dw), floats(rs.sum, 3*dw)
+	xtab, ytab, buf, sum := rs.xtab, rs.ytab, rs.buf, rs.sum
 	flush := func(dy int) {
 		d := dst[3*dw*dy : 3*dw*(dy+1)]
 		for i := range d {

@@ -39,9 +39,12 @@ type lanczosTap struct {
 // lanczosTaps returns OpenCV's per-output source offset and fixed-point Lanczos-4 weights for
 // resizing an axis of ssize pixels to dsize: f = (d+0.5)·scale − 0.5 in float32 with
 // scale = 1/(dsize/ssize), s = ⌊f⌋, taps s−3 … s+4, weights saturate_cast<short>(c·2048).
-func lanczosTaps(ssize, dsize int) []lanczosTap {
+func lanczosTaps(ssize, dsize int, taps []lanczosTap) []lanczosTap {
 	scale := 1 / (float64(dsize) / float64(ssize))
-	taps := make([]lanczosTap, dsize)
+	if cap(taps) < dsize {
+		taps = make([]lanczosTap, dsize)
+	}
+	taps = taps[:dsize]
 	for d := range taps {
 		f := float32((float64(d)+0.5)*scale - 0.5)
 		s := int(math.Floor(float64(f)))
@@ -62,15 +65,26 @@ func lanczosTaps(ssize, dsize int) []lanczosTap {
 // border), the horizontal pass in exact integers, and the vertical one rounded as
 // (v + 2²¹) >> 22 and saturated to 0..255.
 func resizeLanczos4(dst []uint8, dw, dh int, src []uint8, sw, sh int) {
-	xt, yt := lanczosTaps(sw, dw), lanczosTaps(sh, dh)
-	// rows holds source rows resized horizontally, cached by source row index.
-	rows := make(map[int][]int32, 8)
-	hrow := func(sy int) []int32 {
-		if r, ok := rows[sy]; ok {
-			return r
-		}
-		r := make([]int32, 3*dw)
+	resizeLanczos4With(dst, dw, dh, src, sw, sh, nil)
+}
+
+// resizeLanczos4With is resizeLanczos4 with its tables and rows in rs (nil: allocated). Every
+// source row is resized horizontally once, up front: Lanczos only enlarges here, so the source
+// has fewer rows than the output.
+func resizeLanczos4With(dst []uint8, dw, dh int, src []uint8, sw, sh int, rs *resampleScratch) {
+	if rs == nil {
+		rs = new(resampleScratch)
+	}
+	rs.xl, rs.yl = lanczosTaps(sw, dw, rs.xl), lanczosTaps(sh, dh, rs.yl)
+	xt, yt := rs.xl, rs.yl
+	n := 3 * dw
+	if cap(rs.hrows) < sh*n {
+		rs.hrows = make([]int32, sh*n)
+	}
+	rows := rs.hrows[:sh*n]
+	for sy := range sh {
 		srow := src[3*sw*sy : 3*sw*(sy+1)]
+		r := rows[n*sy : n*(sy+1)]
 		for dx, t := range xt {
 			var a0, a1, a2 int32
 			for k, w := range t.w {
@@ -81,13 +95,12 @@ func resizeLanczos4(dst []uint8, dw, dh int, src []uint8, sw, sh int) {
 			}
 			r[3*dx], r[3*dx+1], r[3*dx+2] = a0, a1, a2
 		}
-		rows[sy] = r
-		return r
 	}
 	var src8 [8][]int32
 	for dy, t := range yt {
 		for k := range src8 {
-			src8[k] = hrow(max(0, min(sh-1, t.s0+k)))
+			sy := max(0, min(sh-1, t.s0+k))
+			src8[k] = rows[n*sy : n*(sy+1)]
 		}
 		d := dst[3*dw*dy : 3*dw*(dy+1)]
 		for i := range d {
@@ -96,12 +109,6 @@ func resizeLanczos4(dst []uint8, dw, dh int, src []uint8, sw, sh int) {
 				v += src8[k][i] * w
 			}
 			d[i] = clamp8((v + 1<<21) >> 22)
-		}
-		// Rows above this output's first tap are not needed again: outputs move down.
-		for sy := range rows {
-			if sy < t.s0 {
-				delete(rows, sy)
-			}
 		}
 	}
 }

@@ -47,6 +47,7 @@ func reflect101(p, n int) int {
 type SquareScratch struct {
 	window []uint8 // the cs×cs window, RGB
 	side   []uint8 // the window resized to side×side, RGB
+	resize resampleScratch
 }
 
 func grow(b []uint8, n int) []uint8 {
@@ -103,9 +104,9 @@ func SquareCrop(img *Image, box Box, f float64, dst []float32, sc *SquareScratch
 	side := min(max(int(float64(cs)*r), 1), SquareCropSize)
 	sc.side = grow(sc.side, 3*side*side)
 	if r <= 1 {
-		resizeArea(sc.side, side, side, sc.window, cs, cs)
+		resizeAreaWith(sc.side, side, side, sc.window, cs, cs, &sc.resize)
 	} else {
-		resizeLanczos4(sc.side, side, side, sc.window, cs, cs)
+		resizeLanczos4With(sc.side, side, side, sc.window, cs, cs, &sc.resize)
 	}
 
 	// Pad to 128×128 by reflection and write the tensor.
