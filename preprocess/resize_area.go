@@ -34,16 +34,6 @@ type resampleScratch struct {
 	hrows      []int32
 }
 
-// floats returns b resized to n zeroed float32s, reusing its storage.
-func floats(b []float32, n int) []float32 {
-	if cap(b) < n {
-		return make([]float32, n)
-	}
-	b = b[:n]
-	clear(b)
-	return b
-}
-
 // areaTaps returns OpenCV's computeResizeAreaTab for one axis (in pixels, not channels),
 // appended to tab[:0].
 func areaTaps(ssize, dsize int, scale float64, tab []areaTap) []areaTap {
@@ -132,8 +122,9 @@ func resizeAreaInteger(dst []uint8, dw, dh int, src []uint8, sw, sh, ix, iy int)
 func resizeAreaGeneral(dst []uint8, dw, dh int, src []uint8, sw, sh int, scaleX, scaleY float64, rs *resampleScratch) {
 	rs.xtab = areaTaps(sw, dw, scaleX, rs.xtab)
 	rs.ytab = areaTaps(sh, dh, scaleY, rs.ytab)
-	rs.buf, rs.sum = floats(rs.buf, 3*dw), floats(rs.sum, 3*dw)
+	rs.buf, rs.sum = grow(rs.buf, 3*dw), grow(rs.sum, 3*dw)
 	xtab, ytab, buf, sum := rs.xtab, rs.ytab, rs.buf, rs.sum
+	clear(sum) // the first output row accumulates from zero (hpassArea clears buf)
 	flush := func(dy int) {
 		d := dst[3*dw*dy : 3*dw*(dy+1)]
 		for i := range d {

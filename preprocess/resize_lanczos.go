@@ -41,10 +41,7 @@ type lanczosTap struct {
 // scale = 1/(dsize/ssize), s = ⌊f⌋, taps s−3 … s+4, weights saturate_cast<short>(c·2048).
 func lanczosTaps(ssize, dsize int, taps []lanczosTap) []lanczosTap {
 	scale := 1 / (float64(dsize) / float64(ssize))
-	if cap(taps) < dsize {
-		taps = make([]lanczosTap, dsize)
-	}
-	taps = taps[:dsize]
+	taps = grow(taps, dsize)
 	for d := range taps {
 		f := float32((float64(d)+0.5)*scale - 0.5)
 		s := int(math.Floor(float64(f)))
@@ -78,10 +75,8 @@ func resizeLanczos4With(dst []uint8, dw, dh int, src []uint8, sw, sh int, rs *re
 	rs.xl, rs.yl = lanczosTaps(sw, dw, rs.xl), lanczosTaps(sh, dh, rs.yl)
 	xt, yt := rs.xl, rs.yl
 	n := 3 * dw
-	if cap(rs.hrows) < sh*n {
-		rs.hrows = make([]int32, sh*n)
-	}
-	rows := rs.hrows[:sh*n]
+	rs.hrows = grow(rs.hrows, sh*n)
+	rows := rs.hrows
 	for sy := range sh {
 		srow := src[3*sw*sy : 3*sw*(sy+1)]
 		r := rows[n*sy : n*(sy+1)]

@@ -50,9 +50,11 @@ type SquareScratch struct {
 	resize resampleScratch
 }
 
-func grow(b []uint8, n int) []uint8 {
+// grow returns b resliced to n elements, reallocated only when its capacity is short; the
+// contents are whatever b held (zero when reallocated).
+func grow[T any](b []T, n int) []T {
 	if cap(b) < n {
-		return make([]uint8, n)
+		return make([]T, n)
 	}
 	return b[:n]
 }

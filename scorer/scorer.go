@@ -73,8 +73,8 @@ type Options struct {
 	// Quality holds the limits of the §1.6 checks (zero value: DefaultQualityLimits).
 	Quality *QualityLimits
 	// Nets names the anti-spoof nets to run (nil or empty: every net of the manifest, which is
-	// the default ensemble of three). ParseNets reads a --nets value; Validate puts the names
-	// in manifest order.
+	// the default ensemble of three), in any order and case: ParseNets reads a --nets value,
+	// Validate checks the names, and the Scorer runs them in manifest order (Options()).
 	Nets []string
 }
 
