@@ -6,14 +6,18 @@ package check
 
 import (
 	"context"
+	"os"
 	"path"
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/cmd/cmdutil/objstore"
+	"github.com/spoofsense/spoofsense/cmd/cmdutil/shard"
 	"github.com/spoofsense/spoofsense/report"
 	"github.com/spoofsense/spoofsense/scorer"
 )
@@ -54,9 +58,25 @@ type CheckOptions struct {
 	ProfileFile  string
 	Channel      string
 	thresholdSet bool
-	Quiet        bool // no progress bar, no summary line
-	Progress     bool // draw the progress bar even when stderr is not a terminal
-	ExitZero     bool // exit 0 whatever the verdicts and file errors
+
+	// Shard is the --shard value ("K/N", "auto/N" or ""); shard is it parsed, with Getenv
+	// giving auto its $JOB_COMPLETION_INDEX.
+	Shard  string
+	shard  shard.Shard
+	Getenv func(string) string
+	// Out, when set, is the file or object URL the results go to, through checkpoints beside
+	// it (OUT.partial/) committed every CheckpointRows rows or CheckpointEvery; Resume scores
+	// only the inputs the checkpoints of an earlier run do not hold.
+	Out             string
+	Resume          bool
+	CheckpointRows  int
+	CheckpointEvery time.Duration
+	// PageSize is how many keys one listing request of a bucket prefix asks for.
+	PageSize int
+
+	Quiet    bool // no progress bar, no summary line
+	Progress bool // draw the progress bar even when stderr is not a terminal
+	ExitZero bool // exit 0 whatever the verdicts and file errors
 }
 
 const longHelp = `Score images for presentation attacks and report one result per image, in the order
@@ -66,6 +86,20 @@ Each PATH is an image file, a directory (walked recursively; images are picked b
 or by their first bytes, hidden files and directories are skipped unless --hidden, symlinks
 are followed and loops skipped), or "-" for one image read from stdin. --files-from reads
 more paths from a file or stdin, one per line (NUL-separated with -0).
+
+A PATH may also be an object-storage URL: s3://BUCKET/KEY, gs://, azblob:// or file:///DIR/.
+A key is one image; a prefix (ending in "/", or a key no object has) lists its images (by
+extension, with --include, --exclude and --hidden) in the bucket's order. Credentials come
+from the provider's usual chain (AWS_* variables, ~/.aws, a web identity or instance role;
+gcloud's application default credentials; AZURE_* variables); none found is exit 4. Query
+parameters reach the driver: s3://b/p/?region=eu-west-1&endpoint=http://minio:9000&use_path_style=true.
+
+Bulk runs: --shard K/N scores only the inputs whose name hashes to shard K (FNV-1a 64 mod N;
+auto/N takes K from $JOB_COMPLETION_INDEX, as in a Kubernetes Indexed Job). --out FILE_OR_URL
+writes the results there (NDJSON unless -o says otherwise), complete or not at all: rows are
+committed to checkpoints under OUT.partial/ as they are scored and composed into OUT at the
+end. --resume keeps the checkpoints an interrupted run left and scores only the rest; the
+output is then the one an uninterrupted run writes.
 
 Output (-o): table (default when stdout is a terminal; printed once everything is scored),
 ndjson (default otherwise: one JSON result per line), json (one document with "results" and
@@ -94,7 +128,7 @@ With --exit-zero, 1 and 3 become 0; 4 stays.`
 // NewCmdCheck builds the check command. runF, when not nil, receives the validated options
 // instead of running them (flag tests stop there).
 func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Command {
-	opts := &CheckOptions{IO: f.IOStreams, LoadScorer: f.LoadScorer}
+	opts := &CheckOptions{IO: f.IOStreams, LoadScorer: f.LoadScorer, Getenv: os.Getenv}
 	var (
 		format, nets string
 		faces        = string(scorer.FacesLargest)
@@ -113,6 +147,9 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Comm
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
 			opts.thresholdSet = cmd.Flags().Changed("threshold")
+			if format == "" && opts.Out != "" {
+				format = string(report.NDJSON) // the bulk format, whatever stdout is
+			}
 			if err := opts.setEnums(format, faces, crops, box, nets); err != nil {
 				return err
 			}
@@ -147,6 +184,12 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Comm
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress bar and no summary line")
 	fl.BoolVar(&opts.Progress, "progress", false, "draw the progress bar even when stderr is not a terminal")
 	fl.BoolVar(&opts.ExitZero, "exit-zero", false, "exit 0 even when an image is not live or cannot be read")
+	fl.StringVar(&opts.Shard, "shard", "", "score only shard `K/N` of the inputs (0 ≤ K < N, by a hash of each name); auto/N takes K from $JOB_COMPLETION_INDEX")
+	fl.StringVar(&opts.Out, "out", "", "write the results to `FILE_OR_URL` (s3://, gs://, azblob://, file://) instead of stdout, complete or not at all")
+	fl.BoolVar(&opts.Resume, "resume", false, "with --out: keep what an interrupted run of the same inputs wrote and score only the rest")
+	fl.IntVar(&opts.CheckpointRows, "checkpoint-rows", 1000, "with --out: commit the rows scored so far every `N` rows")
+	fl.DurationVar(&opts.CheckpointEvery, "checkpoint-every", 30*time.Second, "with --out: … and at least every `DURATION`")
+	fl.IntVar(&opts.PageSize, "page-size", objstore.DefaultPageSize, "keys asked for per bucket listing request")
 	cmd.MarkFlagsMutuallyExclusive("quiet", "progress")
 	return cmd
 }
@@ -242,6 +285,25 @@ func (o *CheckOptions) validate() error {
 	}
 	if o.Annotate == "-" {
 		return cmdutil.UsageError("--annotate needs a directory, not -")
+	}
+	if o.Shard != "" {
+		s, err := shard.Parse("--shard", o.Shard, o.Getenv)
+		if err != nil {
+			return cmdutil.UsageError("%v", err)
+		}
+		o.shard = s
+	}
+	switch {
+	case o.Out == "-":
+		return cmdutil.UsageError("--out needs a file or URL (results go to stdout without it)")
+	case o.Resume && o.Out == "":
+		return cmdutil.UsageError("--resume needs --out: it resumes the output an interrupted run left there")
+	case o.CheckpointRows < 1:
+		return cmdutil.UsageError("--checkpoint-rows must be at least 1, not %d", o.CheckpointRows)
+	case o.CheckpointEvery <= 0:
+		return cmdutil.UsageError("--checkpoint-every must be positive, not %s", o.CheckpointEvery)
+	case o.PageSize < 1:
+		return cmdutil.UsageError("--page-size must be at least 1, not %d", o.PageSize)
 	}
 	return nil
 }

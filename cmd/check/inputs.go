@@ -12,6 +12,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/spoofsense/spoofsense/cmd/cmdutil/objstore"
 )
 
 // input is one thing the walker found: an image to score, a path that failed (a row with an
@@ -24,6 +26,10 @@ type input struct {
 	err error
 	// warning, when set, is a message for stderr and the input is not a row at all.
 	warning string
+	// obj, when set, is the stored object the input is (a URL argument).
+	obj *object
+	// fatal, when set, stops the run (exit 4): a bucket that could not be opened.
+	fatal error
 }
 
 // walker turns PATH arguments and --files-from lists into inputs, lazily, in a stable order
@@ -39,6 +45,11 @@ type walker struct {
 	hidden           bool
 	// skipAnnotated leaves out the files --annotate writes, so a rerun does not score them.
 	skipAnnotated bool
+
+	// opener opens the buckets of URL arguments; pageSize is how many keys one listing
+	// request asks for (0: objstore.DefaultPageSize).
+	opener   *objstore.Opener
+	pageSize int
 }
 
 // inputs yields every input in order. It stops early when ctx is done or the consumer stops.
@@ -96,8 +107,11 @@ func scanNUL(data []byte, atEOF bool) (advance int, token []byte, err error) {
 }
 
 // expand yields the path itself when it is not a directory (an unreadable or missing path too:
-// its row will say why), else the images below it.
+// its row will say why), else the images below it; a URL is expanded by expandURL.
 func (w *walker) expand(ctx context.Context, p string, yield func(input) bool) bool {
+	if objstore.IsURL(p) {
+		return w.expandURL(ctx, p, yield)
+	}
 	info, err := os.Stat(p)
 	if err != nil || !info.IsDir() {
 		return yield(input{name: p})

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/cmd/cmdutil/bulkout"
+	"github.com/spoofsense/spoofsense/cmd/cmdutil/objstore"
 	"github.com/spoofsense/spoofsense/cmd/cmdutil/pool"
 	"github.com/spoofsense/spoofsense/report"
 	"github.com/spoofsense/spoofsense/scorer"
@@ -39,6 +41,10 @@ type pipeline struct {
 // The walker discovers inputs lazily and pool.Run hands them to opts.Workers workers, puts the
 // outcomes back in order and writes each row as soon as it is next in line, with a bounded
 // number of inputs in flight: memory stays flat however many files there are.
+//
+// With --shard only the inputs of that shard are scored; with --out the rows go to checkpoints
+// composed into the output at the end (package bulkout), and --resume skips the inputs the
+// checkpoints of an earlier run hold.
 func checkRun(ctx context.Context, opts *CheckOptions) error {
 	start := time.Now()
 	channel := ""
@@ -49,12 +55,16 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		}
 		opts.Scorer.Threshold, channel = d.Threshold, d.Channel
 	}
+	opener := &objstore.Opener{}
+	defer opener.Close()
 	walk := &walker{
 		paths:         opts.Paths,
 		include:       opts.Include,
 		exclude:       opts.Exclude,
 		hidden:        opts.Hidden,
 		skipAnnotated: opts.Annotate != "",
+		opener:        opener,
+		pageSize:      opts.PageSize,
 	}
 	if opts.FilesFrom != "" {
 		walk.list, walk.listName, walk.listNUL = opts.IO.In, "stdin", opts.NullSeparated
@@ -75,14 +85,30 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		}
 		defer ann.Close()
 	}
+	// Writes to --out are not cut by an interrupt: the rows scored so far are kept.
+	outCtx := context.WithoutCancel(ctx)
+	var out *bulkout.Output
+	if opts.Out != "" {
+		var err error
+		if out, err = openOut(ctx, opts, opener); err != nil {
+			return cmdutil.CannotRun(err)
+		}
+		if out.Complete() {
+			if !opts.Quiet {
+				fmt.Fprintf(opts.IO.ErrOut, "%s is complete: nothing left to score (--resume)\n", opts.Out)
+			}
+			return nil
+		}
+	}
 	enc, err := report.NewEncoder(opts.Format, opts.IO.Out, report.EncoderOptions{Color: opts.IO.Color})
 	if err != nil {
 		return cmdutil.UsageError("%v", err)
 	}
+	streamsToTTY := out == nil && opts.IO.StdoutTTY && opts.Format.Streams()
 	showBar := !opts.Quiet && (opts.Progress ||
 		// A table is printed at the end, so the bar is alone on the terminal until then;
 		// streamed rows on a terminal are progress enough.
-		opts.IO.StderrTTY && !(opts.IO.StdoutTTY && opts.Format.Streams()))
+		opts.IO.StderrTTY && !streamsToTTY)
 	prog := pool.NewProgress(opts.IO.ErrOut, showBar)
 
 	p := &pipeline{
@@ -98,9 +124,14 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		}),
 	}
 	// Inputs that are only a warning (a skipped path) keep their place in the output but are
-	// not counted as images.
+	// not counted as images. Inputs of other shards, and those an earlier run scored, are not
+	// inputs of this run.
 	inputs := func(yield func(input) bool) {
 		for in := range walk.inputs(ctx) {
+			if in.warning == "" && in.fatal == nil &&
+				(!opts.shard.Takes(in.name) || out != nil && out.Done(in.name)) {
+				continue
+			}
 			if in.warning == "" {
 				prog.Found()
 			}
@@ -121,9 +152,12 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		}
 		write := func() error { return enc.Write(o.res) }
 		var err error
-		if opts.IO.StdoutTTY && opts.Format.Streams() { // a row on the bar's terminal
+		switch {
+		case out != nil:
+			err = out.Write(outCtx, o.res)
+		case streamsToTTY: // a row on the bar's terminal
 			err = prog.ClearWhile(write)
-		} else {
+		default:
 			err = write()
 		}
 		if err != nil {
@@ -141,7 +175,9 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		stats pool.Stats
 		fatal error
 	)
-	if err := enc.Begin(); err != nil {
+	if out != nil {
+		stats, fatal = pool.Run(ctx, pool.Options{Workers: opts.Workers}, inputs, p.process, emit)
+	} else if err := enc.Begin(); err != nil {
 		fatal = fmt.Errorf("write results: %w", err)
 	} else {
 		stats, fatal = pool.Run(ctx, pool.Options{Workers: opts.Workers}, inputs, p.process, emit)
@@ -150,7 +186,22 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	prog.Finish()
 	sum.SetElapsed(time.Since(start))
 	sum.Interrupted = !complete && ctx.Err() != nil
-	endErr := enc.End(sum)
+	var endErr error
+	switch {
+	case out == nil:
+		endErr = enc.End(sum)
+	case complete:
+		// The summary and exit status are those of every row, this run's and the resumed.
+		var all report.Summary
+		if all, endErr = out.Finish(outCtx, time.Since(start)); endErr == nil {
+			sum = all
+		}
+	default:
+		if endErr = out.Flush(outCtx); endErr == nil && !opts.Quiet {
+			fmt.Fprintf(opts.IO.ErrOut, "spoofsense: %d rows kept in %s (%d of this run); run again with --resume to score the rest\n",
+				out.Resumed()+sum.Total, out.Checkpoints(), sum.Total)
+		}
+	}
 	// A run stopped before its first row (the models did not load) has nothing to sum up.
 	if !opts.Quiet && (fatal == nil || sum.Total > 0) {
 		fmt.Fprintln(opts.IO.ErrOut, sum.String())
@@ -172,6 +223,29 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		return &cmdutil.ExitError{Code: cmdutil.ExitFail}
 	}
 	return nil
+}
+
+// openOut opens --out: a URL, or a local path written through the same checkpoints.
+func openOut(ctx context.Context, opts *CheckOptions, opener *objstore.Opener) (*bulkout.Output, error) {
+	var (
+		loc objstore.Location
+		err error
+	)
+	if objstore.IsURL(opts.Out) {
+		loc, err = objstore.Parse(opts.Out)
+	} else {
+		loc, err = objstore.FileLocation(opts.Out)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--out: %w", err)
+	}
+	b, err := opener.Bucket(ctx, loc)
+	if err != nil {
+		return nil, fmt.Errorf("--out: %w", err)
+	}
+	return bulkout.Open(ctx, b, loc, bulkout.Options{
+		Format: opts.Format, Rows: opts.CheckpointRows, Every: opts.CheckpointEvery, Resume: opts.Resume,
+	})
 }
 
 // applyProfile reads --profile, refuses it when it was made with other models or scorer
@@ -208,6 +282,8 @@ func (p *pipeline) process(ctx context.Context, in input) (outcome, error) {
 	switch {
 	case in.warning != "":
 		return o, nil
+	case in.fatal != nil:
+		return o, in.fatal
 	case in.err != nil:
 		o.res = errorResult(in.name, in.err)
 		return o, nil
@@ -215,17 +291,31 @@ func (p *pipeline) process(ctx context.Context, in input) (outcome, error) {
 	var (
 		src    io.Reader
 		file   *os.File
-		copied *bytes.Buffer // what the scorer read from stdin, for --annotate
+		copied *bytes.Buffer // what the scorer read from stdin or an object, for --annotate
 	)
-	var stdin io.Reader
-	if in.stdin {
-		// A read of stdin (`sleep 15 | spoofsense check -`) ends with ctx, so that Ctrl-C
-		// exits 130 at once. ctx is the pool's: when it is done, the input is cut short.
-		stdin = cmdutil.ContextReader(ctx, p.in)
-		src = stdin
+	var stream io.Reader // stdin or an object: read once, from the start
+	if in.stdin || in.obj != nil {
+		if in.obj != nil {
+			// The read ends with ctx; a connection cut mid-body is a read error, so a row.
+			r, err := in.obj.open(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return o, ctx.Err()
+				}
+				o.res = errorResult(in.name, err)
+				return o, nil
+			}
+			defer r.Close()
+			stream = r
+		} else {
+			// A read of stdin (`sleep 15 | spoofsense check -`) ends with ctx, so that Ctrl-C
+			// exits 130 at once. ctx is the pool's: when it is done, the input is cut short.
+			stream = cmdutil.ContextReader(ctx, p.in)
+		}
+		src = stream
 		if p.ann != nil {
 			copied = &bytes.Buffer{}
-			src = io.TeeReader(stdin, copied)
+			src = io.TeeReader(stream, copied)
 		}
 	} else {
 		// Non-blocking, and closed when ctx ends: a named pipe without a writer cannot hang
@@ -261,7 +351,7 @@ func (p *pipeline) process(ctx context.Context, in input) (outcome, error) {
 	}
 	o.res = res
 	if p.ann != nil && res.Status == scorer.StatusOK {
-		if err := p.annotate(res, file, copied, stdin); err != nil {
+		if err := p.annotate(res, file, copied, stream); err != nil {
 			o.warning = err.Error()
 		}
 	}
@@ -269,10 +359,10 @@ func (p *pipeline) process(ctx context.Context, in input) (outcome, error) {
 }
 
 // annotate writes the annotated copy of a scored image, reading it again from the start of
-// file, or from what the scorer read of stdin followed by the rest of it.
-func (p *pipeline) annotate(res scorer.Result, file *os.File, copied *bytes.Buffer, stdin io.Reader) error {
+// file, or from what the scorer read of stdin or the object followed by the rest of it.
+func (p *pipeline) annotate(res scorer.Result, file *os.File, copied *bytes.Buffer, stream io.Reader) error {
 	if file == nil {
-		return p.ann.annotate(res, io.MultiReader(copied, stdin), "")
+		return p.ann.annotate(res, io.MultiReader(copied, stream), "")
 	}
 	if _, err := file.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("annotate %s: %w", res.File, err)
