@@ -35,6 +35,8 @@ type fakeScorer struct {
 	// being scored and then waits for the cancellation, as Ctrl-C would.
 	cancelOn string
 	cancel   context.CancelFunc
+	// calls, when set, counts the images scored.
+	calls *atomic.Int32
 }
 
 // fakeFactory returns a factory whose scorer is fs and a counter of how often it was loaded.
@@ -54,6 +56,9 @@ func fakeFactory(ios *cmdutil.IOStreams, fs *fakeScorer, loadErr error) (*cmduti
 }
 
 func (s *fakeScorer) ScoreReader(ctx context.Context, r io.Reader, name string) (scorer.Result, error) {
+	if s.calls != nil {
+		s.calls.Add(1)
+	}
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return scorer.Result{}, fmt.Errorf("read %s: %w", name, err)
