@@ -6,69 +6,15 @@ import (
 	"io"
 	"math"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
 	"github.com/spoofsense/spoofsense/models/fixtures"
+	"github.com/spoofsense/spoofsense/report/compare"
+	"github.com/spoofsense/spoofsense/report/dataset/datasettest"
 	"github.com/spoofsense/spoofsense/scorer"
 )
-
-func TestParseSides(t *testing.T) {
-	base := scorer.Options{Crops: scorer.CropsMulti, Box: scorer.BoxRaw}
-	tests := []struct {
-		value   string
-		want    [2]Side
-		wantErr string
-	}{
-		{value: "crops=single,crops=multi", want: [2]Side{
-			{Name: "crops=single", Scorer: &scorer.Options{Crops: scorer.CropsSingle, Box: scorer.BoxRaw}},
-			{Name: "crops=multi", Scorer: &scorer.Options{Crops: scorer.CropsMulti, Box: scorer.BoxRaw}},
-		}},
-		{value: "box=mapped+crops=single, a.ndjson", want: [2]Side{
-			{Name: "box=mapped+crops=single", Scorer: &scorer.Options{Crops: scorer.CropsSingle, Box: scorer.BoxMapped}},
-			{Name: "a.ndjson", File: "a.ndjson"},
-		}},
-		{value: "a.ndjson,b.ndjson", want: [2]Side{{Name: "a.ndjson", File: "a.ndjson"}, {Name: "b.ndjson", File: "b.ndjson"}}},
-		{value: "nets=MiniFASNetV2,MiniFASNetV1SE,nets=all", want: [2]Side{
-			{Name: "nets=MiniFASNetV2,MiniFASNetV1SE", Scorer: &scorer.Options{Crops: scorer.CropsMulti, Box: scorer.BoxRaw, Nets: []string{"MiniFASNetV2", "MiniFASNetV1SE"}}},
-			{Name: "nets=all", Scorer: &scorer.Options{Crops: scorer.CropsMulti, Box: scorer.BoxRaw}},
-		}},
-		{value: "crops=single+nets=MiniFASNetV2SE-128,old.ndjson", want: [2]Side{
-			{Name: "crops=single+nets=MiniFASNetV2SE-128", Scorer: &scorer.Options{Crops: scorer.CropsSingle, Box: scorer.BoxRaw, Nets: []string{"MiniFASNetV2SE-128"}}},
-			{Name: "old.ndjson", File: "old.ndjson"},
-		}},
-		{value: "nets=MiniFASNetV3,a", wantErr: `unknown net "MiniFASNetV3"`},
-		{value: "crops=single", wantErr: "two sides"},
-		{value: "a,b,c", wantErr: "two sides"},
-		{value: "a.ndjson,", wantErr: "two sides"},
-		{value: "crops=triple,a", wantErr: `crops="triple"`},
-		{value: "box=square,a", wantErr: `box="square"`},
-		{value: "faces=all,a", wantErr: `unknown setting "faces"`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.value, func(t *testing.T) {
-			got, err := parseSides(tc.value, base)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want it to mention %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			for k := range got {
-				g, w := got[k], tc.want[k]
-				if g.Name != w.Name || g.File != w.File || (g.Scorer == nil) != (w.Scorer == nil) ||
-					(g.Scorer != nil && !reflect.DeepEqual(*g.Scorer, *w.Scorer)) {
-					t.Errorf("side %d = %+v (scorer %+v), want %+v (scorer %+v)", k, g, g.Scorer, w, w.Scorer)
-				}
-			}
-		})
-	}
-}
 
 // policyScorer scores like fakeScorer, with prob_real squared under the single-crop policy,
 // and says which policy ran.
@@ -88,9 +34,9 @@ func (s *policyScorer) ScoreReader(ctx context.Context, r io.Reader, name string
 	return res, err
 }
 
-func decodeCompare(t *testing.T, out string) CompareResult {
+func decodeCompare(t *testing.T, out string) compare.Result {
 	t.Helper()
-	var res CompareResult
+	var res compare.Result
 	dec := json.NewDecoder(strings.NewReader(out))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&res); err != nil {
@@ -101,7 +47,7 @@ func decodeCompare(t *testing.T, out string) CompareResult {
 
 func TestCompareScoredAndFile(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, smallSet)
+	datasettest.WriteFiles(t, dir, smallSet)
 	var loads []scorer.CropPolicy
 	f := &cmdutil.Factory{NewScorer: func(_ context.Context, o scorer.Options) (cmdutil.ImageScorer, error) {
 		loads = append(loads, o.Crops)
@@ -173,7 +119,7 @@ func TestCompareScoredAndFile(t *testing.T) {
 
 func TestCompareUsageErrors(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, smallSet)
+	datasettest.WriteFiles(t, dir, smallSet)
 	partial := writeScoreFile(t, []scorer.Result{okResult(filepath.Join(dir, "live/a.jpg"), 0.9)})
 	tests := []struct {
 		name    string
@@ -201,7 +147,7 @@ func TestCompareUsageErrors(t *testing.T) {
 
 func TestGroupByManifestColumn(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"a.jpg": "0.9", "b.jpg": "0.2", "c.jpg": "0.7", "d.jpg": "0.3", "e.jpg": "0.8",
+	datasettest.WriteFiles(t, dir, map[string]string{"a.jpg": "0.9", "b.jpg": "0.2", "c.jpg": "0.7", "d.jpg": "0.3", "e.jpg": "0.8",
 		"m.csv": "path,label,attack,source\na.jpg,live,,lab\nb.jpg,spoof,print,lab\nc.jpg,live,,web\nd.jpg,spoof,replay,web\ne.jpg,spoof,replay,web\n"})
 	r := runEval(t, fakeFactory(&fakeScorer{}), []string{"--manifest", filepath.Join(dir, "m.csv"), "-o", "json", "--group-by", "source"}, nil)
 	if r.code != 0 {

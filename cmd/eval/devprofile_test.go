@@ -23,7 +23,7 @@ type devItem struct {
 // of the default scorer (three nets, multi-crop, raw box: golden/dev/dev_opencv_3net.csv).
 func devSetBySource(t *testing.T) []devItem {
 	t.Helper()
-	ds, err := LoadManifest(filepath.Join(fixtures.Path(t, "data", "dev"), "manifest.csv"))
+	ds, err := loadManifest(filepath.Join(fixtures.Path(t, "data", "dev"), "manifest.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

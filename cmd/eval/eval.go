@@ -1,7 +1,10 @@
 // Package eval implements `spoofsense eval`: it scores a labelled dataset of live and spoof
 // images (or re-reads the scores of an earlier run), computes the ISO/IEC 30107-3 metrics of
 // package report/metrics, and prints them as a table or JSON, optionally with a JUnit file and
-// an offline HTML report. Limits on the metrics and a baseline report make it a CI gate.
+// an offline HTML report. Limits on the metrics and a baseline report make it a CI gate. It
+// owns the flags, the orchestration and the output; what a dataset is (report/dataset), score
+// files (report/scorefile), --group-by (report/grouping) and --compare (report/compare) live
+// in their own packages.
 package eval
 
 import (
@@ -12,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/report/compare"
 	"github.com/spoofsense/spoofsense/report/metrics"
 	"github.com/spoofsense/spoofsense/scorer"
 )
@@ -68,7 +72,7 @@ type EvalOptions struct {
 
 	// Compare, when set, puts two score sources side by side instead of evaluating one (see
 	// Side); gates, --baseline, --junit, --report and --scores do not apply then.
-	Compare *[2]Side
+	Compare *[2]compare.Side
 	// GroupBy names a column whose values split the presentations into groups, each evaluated
 	// on its own: "attack" (one group per PAI species, with all bona fide presentations) or a
 	// column of the manifest, such as "source".
@@ -289,7 +293,7 @@ func (o *EvalOptions) setCompare(fl *pflag.FlagSet, value string) error {
 			return cmdutil.UsageError("--%s does not apply with --compare (score files are sides: --compare a.ndjson,b.ndjson)", name)
 		}
 	}
-	sides, err := parseSides(value, o.Scorer)
+	sides, err := compare.ParseSides(value, o.Scorer)
 	if err != nil {
 		return cmdutil.UsageError("%v", err)
 	}

@@ -21,9 +21,9 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
-
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
 	"github.com/spoofsense/spoofsense/models/fixtures"
+	"github.com/spoofsense/spoofsense/report/dataset/datasettest"
 	"github.com/spoofsense/spoofsense/report/metrics"
 	"github.com/spoofsense/spoofsense/scorer"
 )
@@ -181,7 +181,7 @@ func TestFlagsReachOptions(t *testing.T) {
 
 func TestScoreAndEvaluate(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, smallSet)
+	datasettest.WriteFiles(t, dir, smallSet)
 	fake := &fakeScorer{}
 	saved := filepath.Join(t.TempDir(), "scores.ndjson")
 	r := runEval(t, fakeFactory(fake), []string{dir, "-o", "json", "--workers", "3", "--save-scores", saved}, nil)
@@ -274,7 +274,7 @@ func okResult(file string, p float64) scorer.Result {
 
 func TestScoresFileMatching(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"live/a.jpg": "0.9", "live/b.jpg": "0.2", "spoof/x.jpg": "0.3", "spoof/y.jpg": "0.8"})
+	datasettest.WriteFiles(t, dir, map[string]string{"live/a.jpg": "0.9", "live/b.jpg": "0.2", "spoof/x.jpg": "0.3", "spoof/y.jpg": "0.8"})
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -310,7 +310,7 @@ func TestScoresFileMatching(t *testing.T) {
 
 func TestScoresFileProblems(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"live/a.jpg": "0.9", "spoof/x.jpg": "0.3"})
+	datasettest.WriteFiles(t, dir, map[string]string{"live/a.jpg": "0.9", "spoof/x.jpg": "0.3"})
 	tests := []struct {
 		name    string
 		content string
@@ -345,7 +345,7 @@ func TestScoresFileProblems(t *testing.T) {
 
 func TestDatasetErrorsAreUsageErrors(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"live/a.jpg": "0.9", "m.csv": "path,label\nlive/a.jpg,live\nlive/b.jpg,live\nlive/a.jpg,spoof\n"})
+	datasettest.WriteFiles(t, dir, map[string]string{"live/a.jpg": "0.9", "m.csv": "path,label\nlive/a.jpg,live\nlive/b.jpg,live\nlive/a.jpg,spoof\n"})
 	r := runEval(t, fakeFactory(&fakeScorer{}), []string{"--manifest", filepath.Join(dir, "m.csv")}, nil)
 	if r.code != cmdutil.ExitUsage {
 		t.Fatalf("exit code %d, want 2", r.code)
@@ -363,7 +363,7 @@ func TestDatasetErrorsAreUsageErrors(t *testing.T) {
 
 func TestScorerFailure(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"live/a.jpg": "0.9"})
+	datasettest.WriteFiles(t, dir, map[string]string{"live/a.jpg": "0.9"})
 	f := &cmdutil.Factory{NewScorer: func(context.Context, scorer.Options) (cmdutil.ImageScorer, error) {
 		return nil, errors.New("model file missing")
 	}}
@@ -409,7 +409,7 @@ func readJUnit(t *testing.T, name string) junitDoc {
 
 func TestGatesExitCodesAndJUnit(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, smallSet)
+	datasettest.WriteFiles(t, dir, smallSet)
 	saved := filepath.Join(t.TempDir(), "scores.ndjson")
 	if r := runEval(t, fakeFactory(&fakeScorer{}), []string{dir, "--save-scores", saved}, nil); r.code != 0 {
 		t.Fatalf("scoring run: %d %v", r.code, r.err)
@@ -466,7 +466,7 @@ func TestGatesExitCodesAndJUnit(t *testing.T) {
 
 func TestBaseline(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, smallSet)
+	datasettest.WriteFiles(t, dir, smallSet)
 	fake := &fakeScorer{}
 	r := runEval(t, fakeFactory(fake), []string{dir, "-o", "json"}, nil)
 	if r.code != 0 {
@@ -487,7 +487,7 @@ func TestBaseline(t *testing.T) {
 	}
 
 	// One live image scored lower: BPCER rises from 1/4 to 2/4.
-	writeFiles(t, dir, map[string]string{"live/c.jpg": "0.5"})
+	datasettest.WriteFiles(t, dir, map[string]string{"live/c.jpg": "0.5"})
 	junit := filepath.Join(t.TempDir(), "eval.xml")
 	r = runEval(t, fakeFactory(fake), []string{dir, "-o", "json", "--baseline", baseline, "--junit", junit}, nil)
 	if r.code != cmdutil.ExitFail {
@@ -624,7 +624,7 @@ func checkReportDir(t *testing.T, dir string, wantHists int) []string {
 
 func TestHTMLReport(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"live/b.png": "", "live/c.png": "", "spoof/print/p.png": "", "spoof/replay/r.png": ""})
+	datasettest.WriteFiles(t, dir, map[string]string{"live/b.png": "", "live/c.png": "", "spoof/print/p.png": "", "spoof/replay/r.png": ""})
 	writePNG(t, filepath.Join(dir, "live", "b.png"), color.RGBA{200, 0, 0, 255})
 	writePNG(t, filepath.Join(dir, "live", "c.png"), color.RGBA{0, 200, 0, 255})
 	writePNG(t, filepath.Join(dir, "spoof", "print", "p.png"), color.RGBA{0, 0, 200, 255})
@@ -753,7 +753,7 @@ func TestDevSetEndToEnd(t *testing.T) {
 // of five scored attacks (pooled APCER 20%) but one of three prints (33%).
 func TestRecommendedThresholdMeetsTheGate(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, smallSet)
+	datasettest.WriteFiles(t, dir, smallSet)
 	r := runEval(t, fakeFactory(&fakeScorer{}), []string{dir, "-o", "json", "--target-apcer", "0.2"}, nil)
 	res := decodeResult(t, r.out)
 	rec := res.Recommended

@@ -19,7 +19,7 @@ func TestFIFOFilesAreNotWaitedOn(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if _, err := LoadManifest(fifo); err == nil {
+		if _, err := loadManifest(fifo); err == nil {
 			t.Error("an empty manifest was accepted")
 		}
 		if _, err := readBaseline(fifo, 0.55); err == nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/report/dataset"
+	"github.com/spoofsense/spoofsense/report/grouping"
 	"github.com/spoofsense/spoofsense/report/metrics"
 	"github.com/spoofsense/spoofsense/scorer"
 	"github.com/spoofsense/spoofsense/scorer/profile"
@@ -49,7 +51,7 @@ func (o *EvalOptions) validateProfileFlags(changed func(string) bool) error {
 		return nil
 	case o.GroupBy == "":
 		return cmdutil.UsageError("--save-profile needs --group-by COLUMN, the manifest column naming each image's channel")
-	case slices.Contains(attackColumns, o.GroupBy):
+	case dataset.IsAttackColumn(o.GroupBy):
 		return cmdutil.UsageError("--save-profile: --group-by %s does not split the images into channels; name a manifest column such as source", o.GroupBy)
 	case bpcer && apcer:
 		return cmdutil.UsageError("--save-profile: give --target-bpcer or --target-apcer, not both")
@@ -72,7 +74,7 @@ func (o *EvalOptions) operatingPoint() profile.OperatingPoint {
 // resultsSetup is the setup the results were scored with: the one their net set, crop policy
 // and box mode name (every scored result must name the same; their 12-digit model prefixes
 // must be the shipped models'), or base's when no result names one (older score files).
-func resultsSetup(ds *Dataset, results []*scorer.Result, base scorer.Options) (profile.Setup, error) {
+func resultsSetup(ds *dataset.Dataset, results []*scorer.Result, base scorer.Options) (profile.Setup, error) {
 	var (
 		setup profile.Setup
 		from  string
@@ -110,7 +112,7 @@ func resultsSetup(ds *Dataset, results []*scorer.Result, base scorer.Options) (p
 }
 
 // channelScores splits the scored samples by channel.
-func channelScores(samples []metrics.Sample, groups []group) (all profile.Scores, channels map[string]profile.Scores) {
+func channelScores(samples []metrics.Sample, groups []grouping.Group) (all profile.Scores, channels map[string]profile.Scores) {
 	add := func(s *profile.Scores, x metrics.Sample) {
 		if x.NonResponse != metrics.Responded {
 			return
@@ -127,16 +129,16 @@ func channelScores(samples []metrics.Sample, groups []group) (all profile.Scores
 	channels = map[string]profile.Scores{}
 	for _, g := range groups {
 		var s profile.Scores
-		for _, i := range g.items {
+		for _, i := range g.Items {
 			add(&s, samples[i])
 		}
-		channels[g.value] = s
+		channels[g.Value] = s
 	}
 	return all, channels
 }
 
 // saveProfile learns the profile from the samples grouped by channel and writes it.
-func saveProfile(opts *EvalOptions, ds *Dataset, results []*scorer.Result, samples []metrics.Sample, groups []group) error {
+func saveProfile(opts *EvalOptions, ds *dataset.Dataset, results []*scorer.Result, samples []metrics.Sample, groups []grouping.Group) error {
 	setup, err := resultsSetup(ds, results, opts.Scorer)
 	if err != nil {
 		return err
@@ -151,7 +153,7 @@ func saveProfile(opts *EvalOptions, ds *Dataset, results []*scorer.Result, sampl
 		now = opts.Now
 	}
 	p.Provenance = profile.Provenance{
-		Setup: setup, GroupBy: opts.GroupBy, Dataset: datasetName(ds), DatasetSize: len(ds.Items),
+		Setup: setup, GroupBy: opts.GroupBy, Dataset: ds.Name(), DatasetSize: len(ds.Items),
 		Spoofsense: opts.Version, Created: now().UTC().Format(time.RFC3339),
 	}
 	if err := p.Write(opts.SaveProfile); err != nil {
@@ -187,26 +189,26 @@ func checkProfile(opts *EvalOptions, p *profile.Profile, s profile.Setup) error 
 // applyProfile decides every presentation at its channel's threshold: it returns the samples
 // with margins (prob_real − threshold) as scores, for the pooled report at threshold 0, and
 // each channel's report at its threshold.
-func applyProfile(opts *EvalOptions, p *profile.Profile, ds *Dataset, samples []metrics.Sample, targets []float64) ([]metrics.Sample, *ProfileResult, error) {
+func applyProfile(opts *EvalOptions, p *profile.Profile, ds *dataset.Dataset, samples []metrics.Sample, targets []float64) ([]metrics.Sample, *ProfileResult, error) {
 	column := cmp.Or(opts.GroupBy, p.Provenance.GroupBy)
 	if column == "" {
 		return nil, nil, cmdutil.UsageError("profile %s names no channel column: pass --group-by COLUMN", opts.ProfileFile)
 	}
-	groups, err := groupItems(ds, column)
+	groups, err := groupBy(ds, column)
 	if err != nil {
 		return nil, nil, err
 	}
 	margins := slices.Clone(samples)
 	res := &ProfileResult{File: opts.ProfileFile, Column: column}
 	for _, g := range groups {
-		d, err := p.Resolve(g.value)
+		d, err := p.Resolve(g.Value)
 		if err != nil {
-			it := ds.Items[g.items[0]]
-			return nil, nil, cmdutil.UsageError("%s (line %d): %s %s: profile %s: %v", it.Key, it.Line, column, g.value, opts.ProfileFile, err)
+			it := ds.Items[g.Items[0]]
+			return nil, nil, cmdutil.UsageError("%s (line %d): %s %s: profile %s: %v", it.Key, it.Line, column, g.Value, opts.ProfileFile, err)
 		}
-		cr := ChannelResult{Channel: g.value, Threshold: d.Threshold, Fallback: d.Fallback}
-		sub := make([]metrics.Sample, len(g.items))
-		for k, i := range g.items {
+		cr := ChannelResult{Channel: g.Value, Threshold: d.Threshold, Fallback: d.Fallback}
+		sub := make([]metrics.Sample, len(g.Items))
+		for k, i := range g.Items {
 			sub[k] = samples[i]
 			margins[i].Score = samples[i].Score - d.Threshold // exact in sign: ≥ 0 iff score ≥ threshold
 			if ds.Items[i].Label == metrics.BonaFide {
@@ -216,7 +218,7 @@ func applyProfile(opts *EvalOptions, p *profile.Profile, ds *Dataset, samples []
 			}
 		}
 		if cr.Report, err = metrics.Evaluate(sub, d.Threshold, metrics.Options{Targets: targets, OmitCurve: true}); err != nil {
-			return nil, nil, cmdutil.UsageError("channel %s: %v", g.value, err)
+			return nil, nil, cmdutil.UsageError("channel %s: %v", g.Value, err)
 		}
 		res.Channels = append(res.Channels, cr)
 	}

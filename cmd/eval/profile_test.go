@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spoofsense/spoofsense/report/dataset/datasettest"
 	"github.com/spoofsense/spoofsense/scorer"
 	"github.com/spoofsense/spoofsense/scorer/profile"
 )
@@ -39,7 +40,7 @@ func channelSet(t *testing.T) (dir, manifest string) {
 		add("few", "live", i, 0.9)
 		add("few", "spoof", i, 0.1)
 	}
-	writeFiles(t, dir, files)
+	datasettest.WriteFiles(t, dir, files)
 	manifest = filepath.Join(dir, "manifest.csv")
 	if err := os.WriteFile(manifest, []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -103,7 +104,7 @@ func TestEvalWithProfile(t *testing.T) {
 		t.Fatalf("profile result = %+v", res.Profile)
 	}
 	// The verdicts are the thresholds' own: count them from the fake scores.
-	ds, err := LoadManifest(manifest)
+	ds, err := loadManifest(manifest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +226,7 @@ func TestProfileFlagErrors(t *testing.T) {
 // A profile saved from a score file records the settings the results name, not the flags'.
 func TestSaveProfileFromScoreFileSettings(t *testing.T) {
 	_, manifest := channelSet(t)
-	ds, err := LoadManifest(manifest)
+	ds, err := loadManifest(manifest)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,11 @@ import (
 	"strings"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/report/dataset"
+	"github.com/spoofsense/spoofsense/report/grouping"
 	htmlreport "github.com/spoofsense/spoofsense/report/html"
 	"github.com/spoofsense/spoofsense/report/metrics"
+	"github.com/spoofsense/spoofsense/report/scorefile"
 	"github.com/spoofsense/spoofsense/scorer"
 	"github.com/spoofsense/spoofsense/scorer/profile"
 )
@@ -22,47 +25,29 @@ import (
 // apcer_species, apcer_pooled, bpcer, acer, apnrr, bpnrr, species, auc, eer, eer_threshold,
 // bpcer_at_apcer, apcer_at_bpcer, curve, warnings; see that package), plus
 //
-//	dataset       DatasetInfo: where the presentations came from, how many were scored now
+//	dataset       dataset.Info: where the presentations came from, how many were scored now
 //	target_apcer  the --target-apcer value
 //	recommended   the bpcer_at_worst_apcer operating point for target_apcer: at its threshold
 //	              every species' APCER meets the target (null when no threshold does)
 //	gates         one metrics.GateResult per limit set (an empty list when none)
 //	baseline      BaselineResult, the comparison with --baseline (absent without it)
 //	passed        true when every gate held and no metric regressed against the baseline
-//	groups        GroupResult per value of the --group-by column (absent without it)
+//	groups        grouping.Result per value of the --group-by column (absent without it)
 //
-// With --compare the document is a CompareResult instead.
+// With --compare the document is a compare.Result instead.
 type Result struct {
 	metrics.Report
-	Dataset     DatasetInfo             `json:"dataset"`
+	Dataset     dataset.Info            `json:"dataset"`
 	TargetAPCER float64                 `json:"target_apcer"`
 	Recommended *metrics.OperatingPoint `json:"recommended"`
 	Gates       []metrics.GateResult    `json:"gates"`
 	Baseline    *BaselineResult         `json:"baseline,omitempty"`
 	Passed      bool                    `json:"passed"`
 	// Groups holds the metrics per value of --group-by (absent without it).
-	Groups []GroupResult `json:"groups,omitempty"`
+	Groups []grouping.Result `json:"groups,omitempty"`
 	// Profile holds the channels' thresholds and metrics under --profile (absent without it);
 	// the pooled report is then on margins at threshold 0 (see ProfileResult).
 	Profile *ProfileResult `json:"profile,omitempty"`
-}
-
-// DatasetInfo describes the evaluated dataset in a Result.
-type DatasetInfo struct {
-	Root     string `json:"root"`
-	Manifest string `json:"manifest,omitempty"` // the manifest read; absent when Root was walked
-	// Presentations = BonaFide + Attack.
-	Presentations int      `json:"presentations"`
-	BonaFide      int      `json:"bona_fide"`
-	Attack        int      `json:"attack"`
-	Species       []string `json:"species"` // the PAI species the dataset declares
-	// Scored were scored by this run; FromScores were taken from ScoresFile.
-	Scored     int    `json:"scored"`
-	FromScores int    `json:"from_scores"`
-	ScoresFile string `json:"scores_file,omitempty"`
-	// Rejected counts results with verdict "rejected" (check --strict); they are counted as
-	// no-face non-responses.
-	Rejected int `json:"rejected"`
 }
 
 // BaselineResult is the comparison of a run with a baseline report.
@@ -95,18 +80,8 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 			return err
 		}
 	}
-	info := DatasetInfo{Root: ds.Root, Manifest: ds.Manifest, Species: ds.Species, ScoresFile: opts.Scores}
-	if info.Species == nil {
-		info.Species = []string{}
-	}
-	for _, it := range ds.Items {
-		if it.Label == metrics.BonaFide {
-			info.BonaFide++
-		} else {
-			info.Attack++
-		}
-	}
-	info.Presentations = len(ds.Items)
+	info := ds.Info()
+	info.ScoresFile = opts.Scores
 	if ds.Skipped > 0 {
 		opts.note("skipped %d files in %s that are not images by extension", ds.Skipped, ds.Root)
 	}
@@ -129,9 +104,9 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 			}
 		}
 	}
-	var groups []group
+	var groups []grouping.Group
 	if opts.GroupBy != "" && prof == nil {
-		if groups, err = groupItems(ds, opts.GroupBy); err != nil {
+		if groups, err = groupBy(ds, opts.GroupBy); err != nil {
 			return err
 		}
 	}
@@ -155,14 +130,14 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 		return err
 	}
 	if opts.SaveScores != "" {
-		if err := writeScores(opts.SaveScores, ds, results); err != nil {
+		if err := scorefile.Write(opts.SaveScores, ds, results); err != nil {
 			return cmdutil.CannotRun(err)
 		}
 	}
 
 	samples := make([]metrics.Sample, len(ds.Items))
 	for i, it := range ds.Items {
-		samples[i] = sample(it, results[i])
+		samples[i] = scorefile.Sample(it, results[i])
 		if results[i].Status == scorer.StatusOK && results[i].Verdict == scorer.Rejected {
 			info.Rejected++
 		}
@@ -213,7 +188,7 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 		res.Baseline = b
 	}
 	if groups != nil {
-		if res.Groups, err = groupResults(ds, opts.GroupBy, groups, [][]metrics.Sample{samples}, opts.Threshold, targets); err != nil {
+		if res.Groups, err = grouping.Evaluate(ds, opts.GroupBy, groups, [][]metrics.Sample{samples}, opts.Threshold, targets); err != nil {
 			return cmdutil.UsageError("%v", err)
 		}
 	}
@@ -252,15 +227,15 @@ func (o *EvalOptions) note(format string, a ...any) {
 }
 
 // loadDataset reads the manifest or walks the directory; every failure is a usage error.
-func loadDataset(opts *EvalOptions) (*Dataset, error) {
+func loadDataset(opts *EvalOptions) (*dataset.Dataset, error) {
 	var (
-		ds  *Dataset
+		ds  *dataset.Dataset
 		err error
 	)
 	if opts.Manifest != "" {
-		ds, err = LoadManifest(opts.Manifest)
+		ds, err = loadManifest(opts.Manifest)
 	} else {
-		ds, err = LoadDir(opts.Dir)
+		ds, err = dataset.LoadDir(opts.Dir)
 	}
 	if err != nil {
 		return nil, &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
@@ -271,22 +246,41 @@ func loadDataset(opts *EvalOptions) (*Dataset, error) {
 	return ds, nil
 }
 
+// loadManifest reads a manifest file, opened so that a FIFO cannot hang it.
+func loadManifest(name string) (*dataset.Dataset, error) {
+	f, err := cmdutil.OpenInput(context.Background(), name)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	defer f.Close()
+	return dataset.ReadManifest(f, name)
+}
+
 // loadScores reads a score file and matches its results to the dataset's items.
-func loadScores(name string, ds *Dataset) ([]*scorer.Result, int, error) {
+func loadScores(name string, ds *dataset.Dataset) ([]*scorer.Result, int, error) {
 	f, err := cmdutil.OpenInput(context.Background(), name) // non-blocking: a FIFO cannot hang it
 	if err != nil {
 		return nil, 0, cmdutil.UsageError("score file: %v", err)
 	}
 	defer f.Close()
-	lines, err := readScores(f, name)
+	lines, err := scorefile.Read(f, name)
 	if err != nil {
 		return nil, 0, &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
 	}
-	results, unmatched, err := matchScores(ds, lines, name)
+	results, unmatched, err := scorefile.Match(ds, lines, name)
 	if err != nil {
 		return nil, 0, &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
 	}
 	return results, unmatched, nil
+}
+
+// groupBy splits the dataset by --group-by; a column it does not have is a usage error.
+func groupBy(ds *dataset.Dataset, column string) ([]grouping.Group, error) {
+	groups, err := grouping.By(ds, column)
+	if err != nil {
+		return nil, &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
+	}
+	return groups, nil
 }
 
 // evalTargets are the fixed rates of the operating points: the defaults and target.
@@ -301,7 +295,7 @@ func evalTargets(target float64) []float64 {
 
 // scoreMissing scores the items without a result with the scorer options so and returns how
 // many it scored; scoresFile names where the others came from, for a note.
-func (o *EvalOptions) scoreMissing(ctx context.Context, ds *Dataset, results []*scorer.Result, so scorer.Options, scoresFile string) (int, error) {
+func (o *EvalOptions) scoreMissing(ctx context.Context, ds *dataset.Dataset, results []*scorer.Result, so scorer.Options, scoresFile string) (int, error) {
 	index := map[string]int{}
 	var paths []string
 	for i, r := range results {
@@ -394,9 +388,9 @@ func failureLine(res *Result) string {
 }
 
 // reportPage gathers what the HTML report shows.
-func reportPage(ds *Dataset, samples []metrics.Sample, res *Result) htmlreport.Page {
+func reportPage(ds *dataset.Dataset, samples []metrics.Sample, res *Result) htmlreport.Page {
 	page := htmlreport.Page{
-		Title:       "spoofsense eval: " + datasetName(ds),
+		Title:       "spoofsense eval: " + ds.Name(),
 		Report:      res.Report,
 		Gates:       res.Gates,
 		TargetAPCER: res.TargetAPCER,
@@ -435,14 +429,6 @@ func reportPage(ds *Dataset, samples []metrics.Sample, res *Result) htmlreport.P
 	page.Worst = append(page.Worst, acceptedAttacks[:min(worstShown, len(acceptedAttacks))]...)
 	page.Worst = append(page.Worst, rejectedBonaFide[:min(worstShown, len(rejectedBonaFide))]...)
 	return page
-}
-
-// datasetName is the dataset's root, or its manifest when it has one.
-func datasetName(ds *Dataset) string {
-	if ds.Manifest != "" {
-		return ds.Manifest
-	}
-	return ds.Root
 }
 
 // writeOutput writes v to stdout as indented JSON (-o json) or as the table that table

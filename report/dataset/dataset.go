@@ -1,7 +1,10 @@
-package eval
+// Package dataset owns what a labelled dataset is and how it is found: a directory laid out as
+// live/ and spoof/ (attack types as sub-folders) or a CSV manifest, read into labelled items
+// (bona fide or attack, the attack's species, the manifest's other columns), every defect of
+// the description reported with its line, and the summary an evaluation prints of it (Info).
+package dataset
 
 import (
-	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -13,7 +16,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/spoofsense/spoofsense/cmd/cmdutil"
 	"github.com/spoofsense/spoofsense/report/metrics"
 )
 
@@ -72,17 +74,17 @@ func (p Problem) String() string {
 	return fmt.Sprintf("%s: %s", p.File, p.Msg)
 }
 
-// maxProblemLines bounds how many problems a DatasetError prints.
+// maxProblemLines bounds how many problems an Error prints.
 const maxProblemLines = 20
 
-// DatasetError lists every defect found in a manifest or score file (unknown labels, missing
-// files, duplicate paths…); nothing is evaluated while there is one.
-type DatasetError struct {
+// Error lists every defect found in a manifest or score file (unknown labels, missing files,
+// duplicate paths…); nothing is evaluated while there is one.
+type Error struct {
 	File     string
 	Problems []Problem
 }
 
-func (e *DatasetError) Error() string {
+func (e *Error) Error() string {
 	if len(e.Problems) == 1 {
 		return e.Problems[0].String()
 	}
@@ -108,7 +110,7 @@ var ErrLayout = errors.New("no live/ or spoof/ folder")
 // the species that sub-folder names (spoof/print/…, spoof/replay/…). Hidden files and folders
 // are skipped, and so are files whose extension is not an image's (counted in Skipped). Other
 // files of the root (a README, a manifest.csv) are ignored: a manifest is only read when given
-// explicitly (see LoadManifest). Any other folder of the root is an error naming it: a misspelt
+// explicitly (see ReadManifest). Any other folder of the root is an error naming it: a misspelt
 // spooof/ left out silently would make every attack rate wrong. Hidden folders are skipped.
 func LoadDir(root string) (*Dataset, error) {
 	entries, err := os.ReadDir(root)
@@ -217,33 +219,29 @@ var (
 	attackColumns = []string{"attack", "attack_type", "species"}
 )
 
+// IsAttackColumn says whether column names a manifest's attack column (attack, attack_type or
+// species), whose values are the PAI species rather than a column of Item.Extra.
+func IsAttackColumn(column string) bool { return slices.Contains(attackColumns, column) }
+
 // noAttack are the attack-column values a bona fide row may have.
 var noAttack = []string{"", "none", "-", "n/a"}
 
-// LoadManifest reads a CSV manifest: a header row naming at least the columns path (or file)
-// and label, optionally attack (or attack_type, species), then one row per image. Paths are
-// relative to the manifest's directory (absolute paths are taken as they are). Labels are
-// live/real/bona_fide or spoof/fake/attack in any case; an attack row's empty attack column
-// means species "unknown", a bona fide row's must be empty or "none". Other columns are kept
-// in Item.Extra. Every unknown label, missing file and duplicate path is reported, with its
-// line, in one *DatasetError.
-func LoadManifest(name string) (*Dataset, error) {
-	f, err := cmdutil.OpenInput(context.Background(), name) // non-blocking: a FIFO cannot hang it
-	if err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
-	}
-	defer f.Close()
-	return readManifest(f, name)
-}
-
-func readManifest(r io.Reader, name string) (*Dataset, error) {
+// ReadManifest reads the CSV manifest name from r: a header row naming at least the columns
+// path (or file) and label, optionally attack (or attack_type, species), then one row per
+// image. Paths are relative to the manifest's directory (absolute paths are taken as they
+// are). Labels are live/real/bona_fide or spoof/fake/attack in any case; an attack row's empty
+// attack column means species "unknown", a bona fide row's must be empty or "none". Other
+// columns are kept in Item.Extra. Every unknown label, missing file and duplicate path is
+// reported, with its line, in one *Error. The caller opens the file (cmd/eval opens it
+// non-blocking, so that a FIFO cannot hang it).
+func ReadManifest(r io.Reader, name string) (*Dataset, error) {
 	root := filepath.Dir(name)
 	ds := &Dataset{Root: root, Manifest: name}
 	cr := csv.NewReader(r)
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()
 	if err == io.EOF {
-		return nil, &DatasetError{File: name, Problems: []Problem{{File: name, Msg: "empty manifest (want a header row path,label[,attack])"}}}
+		return nil, &Error{File: name, Problems: []Problem{{File: name, Msg: "empty manifest (want a header row path,label[,attack])"}}}
 	}
 	if err != nil {
 		return nil, csvError(name, err)
@@ -259,7 +257,7 @@ func readManifest(r io.Reader, name string) (*Dataset, error) {
 	}
 	pathCol, labelCol, attackCol := col(pathColumns), col(labelColumns), col(attackColumns)
 	if pathCol < 0 || labelCol < 0 {
-		return nil, &DatasetError{File: name, Problems: []Problem{{File: name, Line: 1,
+		return nil, &Error{File: name, Problems: []Problem{{File: name, Line: 1,
 			Msg: fmt.Sprintf("header %q lacks a path and a label column (want path,label[,attack])", strings.Join(header, ","))}}}
 	}
 	for i, h := range header {
@@ -346,10 +344,10 @@ func readManifest(r io.Reader, name string) (*Dataset, error) {
 		ds.Items = append(ds.Items, it)
 	}
 	if len(problems) > 0 {
-		return nil, &DatasetError{File: name, Problems: problems}
+		return nil, &Error{File: name, Problems: problems}
 	}
 	if len(ds.Items) == 0 {
-		return nil, &DatasetError{File: name, Problems: []Problem{{File: name, Msg: "no rows after the header"}}}
+		return nil, &Error{File: name, Problems: []Problem{{File: name, Msg: "no rows after the header"}}}
 	}
 	for s := range species {
 		ds.Species = append(ds.Species, s)
@@ -408,4 +406,48 @@ func csvError(name string, err error) error {
 		return fmt.Errorf("%s:%d: %w", name, pe.Line, pe.Err)
 	}
 	return fmt.Errorf("%s: %w", name, err)
+}
+
+// Name is the dataset's manifest when it has one, else its root: what a report calls it.
+func (ds *Dataset) Name() string {
+	if ds.Manifest != "" {
+		return ds.Manifest
+	}
+	return ds.Root
+}
+
+// Info describes an evaluated dataset in a report: where the presentations came from and how
+// many were scored now or taken from a score file.
+type Info struct {
+	Root     string `json:"root"`
+	Manifest string `json:"manifest,omitempty"` // the manifest read; absent when Root was walked
+	// Presentations = BonaFide + Attack.
+	Presentations int      `json:"presentations"`
+	BonaFide      int      `json:"bona_fide"`
+	Attack        int      `json:"attack"`
+	Species       []string `json:"species"` // the PAI species the dataset declares
+	// Scored were scored by this run; FromScores were taken from ScoresFile.
+	Scored     int    `json:"scored"`
+	FromScores int    `json:"from_scores"`
+	ScoresFile string `json:"scores_file,omitempty"`
+	// Rejected counts results with verdict "rejected" (check --strict); they are counted as
+	// no-face non-responses.
+	Rejected int `json:"rejected"`
+}
+
+// Info counts the dataset's presentations by label; the scoring counts are left for the
+// caller.
+func (ds *Dataset) Info() Info {
+	info := Info{Root: ds.Root, Manifest: ds.Manifest, Species: ds.Species, Presentations: len(ds.Items)}
+	if info.Species == nil {
+		info.Species = []string{}
+	}
+	for _, it := range ds.Items {
+		if it.Label == metrics.BonaFide {
+			info.BonaFide++
+		} else {
+			info.Attack++
+		}
+	}
+	return info
 }

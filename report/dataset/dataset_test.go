@@ -1,4 +1,4 @@
-package eval
+package dataset
 
 import (
 	"errors"
@@ -8,21 +8,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spoofsense/spoofsense/report/dataset/datasettest"
 	"github.com/spoofsense/spoofsense/report/metrics"
 )
 
-// writeFiles creates the files (slash-separated paths relative to dir) with the given contents.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
+// loadManifest reads the manifest file name.
+func loadManifest(t *testing.T, name string) (*Dataset, error) {
 	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer f.Close()
+	return ReadManifest(f, name)
 }
 
 // itemSummary is "key label species" for comparing datasets.
@@ -84,7 +82,7 @@ func TestLoadDirLayouts(t *testing.T) {
 			for _, f := range tt.files {
 				files[f] = "x"
 			}
-			writeFiles(t, dir, files)
+			datasettest.WriteFiles(t, dir, files)
 			for _, d := range tt.dirs {
 				if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 					t.Fatal(err)
@@ -116,7 +114,7 @@ func TestLoadDirLayouts(t *testing.T) {
 // attack folder would otherwise drop every attack in it from the rates.
 func TestLoadDirUnknownFolder(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"live/a.jpg": "x", "spoof/b.jpg": "x", "spooof/print/c.jpg": "x", "extra/d.jpg": "x"})
+	datasettest.WriteFiles(t, dir, map[string]string{"live/a.jpg": "x", "spoof/b.jpg": "x", "spooof/print/c.jpg": "x", "extra/d.jpg": "x"})
 	_, err := LoadDir(dir)
 	if err == nil {
 		t.Fatal("LoadDir succeeded with folders spooof/ and extra/ that are not labels")
@@ -130,7 +128,7 @@ func TestLoadDirUnknownFolder(t *testing.T) {
 
 func TestLoadDirWithoutLayout(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"images/a.jpg": "x", "manifest.csv": "path,label\nimages/a.jpg,live\n"})
+	datasettest.WriteFiles(t, dir, map[string]string{"images/a.jpg": "x", "manifest.csv": "path,label\nimages/a.jpg,live\n"})
 	_, err := LoadDir(dir)
 	if !errors.Is(err, ErrLayout) {
 		t.Fatalf("err = %v, want ErrLayout", err)
@@ -140,9 +138,9 @@ func TestLoadDirWithoutLayout(t *testing.T) {
 	}
 }
 
-func TestLoadManifest(t *testing.T) {
+func TestReadManifest(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	datasettest.WriteFiles(t, dir, map[string]string{
 		"live/1.jpg": "x", "live/2.jpg": "x", "spoof/p.jpg": "x", "spoof/r.jpg": "x", "spoof/u.jpg": "x",
 	})
 	manifest := "\ufeffpath,label,attack,source\n" +
@@ -152,8 +150,8 @@ func TestLoadManifest(t *testing.T) {
 		"spoof/r.jpg,fake,replay,cam\n" +
 		"spoof/u.jpg,attack,,web\n"
 	name := filepath.Join(dir, "m.csv")
-	writeFiles(t, dir, map[string]string{"m.csv": manifest})
-	ds, err := LoadManifest(name)
+	datasettest.WriteFiles(t, dir, map[string]string{"m.csv": manifest})
+	ds, err := loadManifest(t, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +171,7 @@ func TestLoadManifest(t *testing.T) {
 	}
 }
 
-func TestLoadManifestProblems(t *testing.T) {
+func TestReadManifestProblems(t *testing.T) {
 	tests := []struct {
 		name     string
 		manifest string
@@ -222,11 +220,11 @@ func TestLoadManifestProblems(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeFiles(t, dir, map[string]string{"live/1.jpg": "x", "live/2.jpg": "x", "spoof/s.jpg": "x", "m.csv": tt.manifest})
-			_, err := LoadManifest(filepath.Join(dir, "m.csv"))
-			var de *DatasetError
+			datasettest.WriteFiles(t, dir, map[string]string{"live/1.jpg": "x", "live/2.jpg": "x", "spoof/s.jpg": "x", "m.csv": tt.manifest})
+			_, err := loadManifest(t, filepath.Join(dir, "m.csv"))
+			var de *Error
 			if !errors.As(err, &de) {
-				t.Fatalf("err = %v, want a *DatasetError", err)
+				t.Fatalf("err = %v, want an *Error", err)
 			}
 			if len(de.Problems) != len(tt.want) {
 				t.Fatalf("%d problems, want %d:\n%v", len(de.Problems), len(tt.want), err)
