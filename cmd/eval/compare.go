@@ -42,7 +42,7 @@ func compareRun(ctx context.Context, opts *EvalOptions, ds *dataset.Dataset, inf
 				unmatched int
 				err       error
 			)
-			if results, unmatched, err = loadScores(side.File, ds); err != nil {
+			if results, unmatched, err = opts.loadScores(ctx, side.File, ds); err != nil {
 				return err
 			}
 			if unmatched > 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/cmd/cmdutil/objstore"
 	"github.com/spoofsense/spoofsense/report/compare"
 	"github.com/spoofsense/spoofsense/report/metrics"
 	"github.com/spoofsense/spoofsense/scorer"
@@ -43,7 +44,9 @@ type EvalOptions struct {
 
 	// Dir is a dataset directory (live/ and spoof/ folders); Manifest a CSV manifest. Exactly
 	// one is set.
-	Dir      string
+	Dir string
+	// opener opens the buckets of a dataset URL and of --scores URLs, for the run.
+	opener   *objstore.Opener
 	Manifest string
 	// Scores names an NDJSON score file whose results are used instead of scoring again;
 	// SaveScores names a file receiving every result of this run as NDJSON.
@@ -105,12 +108,17 @@ or a --manifest CSV with a header row naming the columns path,label[,attack] (pa
 to the manifest, labels live/real/bona_fide or spoof/fake/attack; other columns are kept). A
 directory is always walked, even when it holds a manifest.csv: pass that file with --manifest
 to use it. Unknown labels, missing files and duplicate paths are errors, reported with their
-line numbers.
+line numbers. DIR may be a bucket prefix laid out the same way (s3://BUCKET/dev/, gs://,
+azblob://, file://; credentials as for check).
 
 Images are scored with a pool of workers (a progress bar on a terminal). --scores FILE reuses
 the results of an earlier 'spoofsense check -o ndjson' or 'eval --save-scores' run, matched by
-path relative to the dataset root; only images missing from it are scored. --save-scores FILE
-writes every result of this run (paths relative to the dataset root) for the next one.
+path relative to the dataset root; only images missing from it are scored. --scores may also
+name many part files, the outputs of the shards of a bulk run (check --shard K/N --out …): a
+glob ('parts/*.ndjson') or a bucket prefix URL (its .ndjson objects). They are merged; an image
+in two parts is an error naming both, and the images in no part are listed, then scored.
+--save-scores FILE writes every result of this run (paths relative to the dataset root) for the
+next one.
 
 Reported: at --threshold, APCER per attack type and overall (the worst type, as the standard
 defines it) and pooled over all attacks, BPCER, ACER (the PAD-competition average, not an ISO
@@ -174,7 +182,7 @@ func NewCmdEval(f *cmdutil.Factory, runF func(*EvalOptions) error) *cobra.Comman
 		minAUC                      float64
 	)
 	cmd := &cobra.Command{
-		Use:   "eval [flags] {DIR | --manifest FILE}",
+		Use:   "eval [flags] {DIR | URL | --manifest FILE}",
 		Short: "Measure APCER, BPCER, AUC and EER on a labelled dataset; gate CI on them",
 		Long:  longHelp,
 		Example: `  spoofsense eval data/
@@ -229,7 +237,7 @@ func NewCmdEval(f *cmdutil.Factory, runF func(*EvalOptions) error) *cobra.Comman
 	fl.Float64Var(&opts.Threshold, "threshold", metrics.DefaultThreshold,
 		"decision threshold for the rates: live when prob_real ≥ threshold")
 	fl.Float64Var(&opts.TargetAPCER, "target-apcer", DefaultTargetAPCER, "APCER to recommend a threshold for")
-	fl.StringVar(&opts.Scores, "scores", "", "reuse the results in NDJSON `FILE` (check -o ndjson output) instead of scoring")
+	fl.StringVar(&opts.Scores, "scores", "", "reuse the results in NDJSON `FILE` (check -o ndjson output), or in the part files of a glob or bucket prefix URL, instead of scoring")
 	fl.StringVar(&opts.SaveScores, "save-scores", "", "write every result as NDJSON to `FILE` for a later --scores")
 	fl.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "images scored at once")
 	fl.StringVar(&crops, "crops", "", "crops per net: single|multi (default: the scorer's, multi)")

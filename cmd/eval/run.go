@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/cmd/cmdutil/objstore"
 	"github.com/spoofsense/spoofsense/report/dataset"
 	"github.com/spoofsense/spoofsense/report/grouping"
 	htmlreport "github.com/spoofsense/spoofsense/report/html"
@@ -66,7 +67,9 @@ const worstShown = 12
 // evalRun loads the dataset, scores it (or reads its scores), evaluates it, writes the outputs
 // and returns an exit error when a gate failed.
 func evalRun(ctx context.Context, opts *EvalOptions) error {
-	ds, err := loadDataset(opts)
+	opts.opener = &objstore.Opener{}
+	defer opts.opener.Close()
+	ds, err := loadDataset(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -114,7 +117,7 @@ func evalRun(ctx context.Context, opts *EvalOptions) error {
 	results := make([]*scorer.Result, len(ds.Items))
 	if opts.Scores != "" {
 		var unmatched int
-		if results, unmatched, err = loadScores(opts.Scores, ds); err != nil {
+		if results, unmatched, err = opts.loadScores(ctx, opts.Scores, ds); err != nil {
 			return err
 		}
 		if unmatched > 0 {
@@ -227,14 +230,19 @@ func (o *EvalOptions) note(format string, a ...any) {
 }
 
 // loadDataset reads the manifest or walks the directory; every failure is a usage error.
-func loadDataset(opts *EvalOptions) (*dataset.Dataset, error) {
+func loadDataset(ctx context.Context, opts *EvalOptions) (*dataset.Dataset, error) {
 	var (
 		ds  *dataset.Dataset
 		err error
 	)
-	if opts.Manifest != "" {
+	switch {
+	case objstore.IsURL(opts.Dir):
+		if ds, err = loadBucketDataset(ctx, opts.opener, opts.Dir); err != nil {
+			return nil, err
+		}
+	case opts.Manifest != "":
 		ds, err = loadManifest(opts.Manifest)
-	} else {
+	default:
 		ds, err = dataset.LoadDir(opts.Dir)
 	}
 	if err != nil {
@@ -242,6 +250,40 @@ func loadDataset(opts *EvalOptions) (*dataset.Dataset, error) {
 	}
 	if len(ds.Items) == 0 {
 		return nil, cmdutil.UsageError("dataset %s: no images found", ds.Root)
+	}
+	return ds, nil
+}
+
+// loadBucketDataset lists a dataset laid out in a bucket prefix (live/, spoof/…): a bucket
+// that cannot be opened (no credentials) is exit 4, a listing that fails a usage error.
+func loadBucketDataset(ctx context.Context, opener *objstore.Opener, url string) (*dataset.Dataset, error) {
+	loc, err := objstore.Parse(url)
+	if err != nil {
+		return nil, cmdutil.UsageError("dataset: %v", err)
+	}
+	if !loc.IsPrefix() {
+		loc.Key += "/"
+	}
+	b, err := opener.Bucket(ctx, loc)
+	if err != nil {
+		return nil, cmdutil.CannotRun(fmt.Errorf("dataset: %w", err))
+	}
+	keys := func(yield func(string, error) bool) {
+		for key, err := range objstore.List(ctx, b, loc.Key, 0) {
+			if err != nil {
+				err = fmt.Errorf("list %s: %s", loc, objstore.Describe(err))
+			}
+			if !yield(strings.TrimPrefix(key, loc.Key), err) {
+				return
+			}
+		}
+	}
+	ds, err := dataset.FromKeys(loc.String(), keys)
+	if err != nil {
+		return nil, cmdutil.UsageError("%v", err)
+	}
+	for i := range ds.Items { // read with the query (endpoint, region) the dataset was named with
+		ds.Items[i].Path = loc.URL(loc.Key + ds.Items[i].Key)
 	}
 	return ds, nil
 }
@@ -254,24 +296,6 @@ func loadManifest(name string) (*dataset.Dataset, error) {
 	}
 	defer f.Close()
 	return dataset.ReadManifest(f, name)
-}
-
-// loadScores reads a score file and matches its results to the dataset's items.
-func loadScores(name string, ds *dataset.Dataset) ([]*scorer.Result, int, error) {
-	f, err := cmdutil.OpenInput(context.Background(), name) // non-blocking: a FIFO cannot hang it
-	if err != nil {
-		return nil, 0, cmdutil.UsageError("score file: %v", err)
-	}
-	defer f.Close()
-	lines, err := scorefile.Read(f, name)
-	if err != nil {
-		return nil, 0, &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
-	}
-	results, unmatched, err := scorefile.Match(ds, lines, name)
-	if err != nil {
-		return nil, 0, &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
-	}
-	return results, unmatched, nil
 }
 
 // groupBy splits the dataset by --group-by; a column it does not have is a usage error.

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/cmd/cmdutil/objstore"
 	"github.com/spoofsense/spoofsense/cmd/cmdutil/pool"
 	"github.com/spoofsense/spoofsense/scorer"
 )
@@ -45,6 +46,8 @@ func PoolScorer(load LoadScorerFunc) ScoreFunc {
 		if err != nil {
 			return fmt.Errorf("load models: %w", err)
 		}
+		opener := &objstore.Opener{} // for the images of a dataset in a bucket
+		defer opener.Close()
 		prog := pool.NewProgress(req.Progress, req.Progress != nil)
 		defer prog.Finish()
 		for range req.Paths { // the dataset is listed already: the total is known
@@ -59,7 +62,7 @@ func PoolScorer(load LoadScorerFunc) ScoreFunc {
 			}
 		}
 		score := func(ctx context.Context, path string) (scorer.Result, error) {
-			res := scoreFile(ctx, sc, path)
+			res := scoreFile(ctx, sc, opener, path)
 			return res, ctx.Err() // a result cut short by an interrupt is not used
 		}
 		_, err = pool.Run(ctx, pool.Options{Workers: req.Workers}, paths, score, func(_ string, res scorer.Result) error {
@@ -74,9 +77,10 @@ func PoolScorer(load LoadScorerFunc) ScoreFunc {
 	}
 }
 
-// scoreFile scores one file; failures to open or decode it become an error result.
-func scoreFile(ctx context.Context, sc cmdutil.ImageScorer, name string) scorer.Result {
-	f, err := cmdutil.OpenInput(ctx, name)
+// scoreFile scores one file or object URL; failures to open or decode it become an error
+// result.
+func scoreFile(ctx context.Context, sc cmdutil.ImageScorer, opener *objstore.Opener, name string) scorer.Result {
+	f, err := openImage(ctx, opener, name)
 	if err != nil {
 		return scorer.Result{File: name, Status: scorer.StatusError, Error: err.Error()}
 	}
@@ -90,4 +94,20 @@ func scoreFile(ctx context.Context, sc cmdutil.ImageScorer, name string) scorer.
 		res.Status = scorer.StatusOK
 	}
 	return res
+}
+
+// openImage opens a file, or an object when name is a URL.
+func openImage(ctx context.Context, opener *objstore.Opener, name string) (io.ReadCloser, error) {
+	if !objstore.IsURL(name) {
+		return cmdutil.OpenInput(ctx, name)
+	}
+	loc, err := objstore.Parse(name)
+	if err != nil {
+		return nil, err
+	}
+	b, err := opener.Bucket(ctx, loc)
+	if err != nil {
+		return nil, err
+	}
+	return objstore.Open(ctx, b, loc, loc.Key)
 }

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -188,28 +190,79 @@ func (ds *Dataset) walkClass(dir, top string, label metrics.Label, species map[s
 				return nil // not followed: a link loop would never end
 			}
 		}
-		first, _, nested := strings.Cut(rel, "/")
 		if isDir {
+			first, _, nested := strings.Cut(rel, "/")
 			if label == metrics.Attack && rel != "." && !nested {
 				species[metrics.Species(first)] = true
 			}
 			return nil
 		}
-		if !slices.Contains(imageExts, strings.ToLower(path.Ext(rel))) {
-			ds.Skipped++
-			return nil
-		}
-		it := Item{Key: top + "/" + rel, Path: p, Label: label}
-		if label == metrics.Attack {
-			it.Species = metrics.UnknownSpecies
-			if nested {
-				it.Species = metrics.Species(first)
-			}
-			species[it.Species] = true
-		}
-		ds.Items = append(ds.Items, it)
+		ds.addFile(top, rel, p, label, species)
 		return nil
 	})
+}
+
+// addFile adds the file rel (slash-separated, below the class folder top) as an item read from
+// p, or counts it in Skipped when its extension is not an image's.
+func (ds *Dataset) addFile(top, rel, p string, label metrics.Label, species map[string]bool) {
+	if !slices.Contains(imageExts, strings.ToLower(path.Ext(rel))) {
+		ds.Skipped++
+		return
+	}
+	first, _, nested := strings.Cut(rel, "/")
+	it := Item{Key: top + "/" + rel, Path: p, Label: label}
+	if label == metrics.Attack {
+		it.Species = metrics.UnknownSpecies
+		if nested {
+			it.Species = metrics.Species(first)
+		}
+		species[it.Species] = true
+	}
+	ds.Items = append(ds.Items, it)
+}
+
+// FromKeys builds a dataset from the keys of a bucket prefix, laid out as LoadDir expects a
+// directory: root is the prefix's URL ending in "/" (each item's Path is root + key) and keys
+// yields the keys below it, relative to it, in any order. Keys whose parts start with "." are
+// skipped, as hidden files are; a key at the top or below a folder that is not a label folder is
+// an error naming the folder. A failed listing is returned as the error.
+func FromKeys(root string, keys iter.Seq2[string, error]) (*Dataset, error) {
+	ds := &Dataset{Root: root}
+	species := map[string]bool{}
+	unknown := map[string]bool{}
+	for key, err := range keys {
+		if err != nil {
+			return nil, fmt.Errorf("dataset %s: %w", root, err)
+		}
+		if slices.ContainsFunc(strings.Split(key, "/"), func(p string) bool { return strings.HasPrefix(p, ".") }) {
+			continue
+		}
+		top, rel, ok := strings.Cut(key, "/")
+		if !ok {
+			continue // a file of the root, such as a README or manifest.csv
+		}
+		var label metrics.Label
+		switch name := strings.ToLower(top); {
+		case slices.Contains(bonaFideDirs, name):
+			label = metrics.BonaFide
+		case slices.Contains(attackDirs, name):
+			label = metrics.Attack
+		default:
+			unknown[top+"/"] = true
+			continue
+		}
+		ds.addFile(top, rel, root+key, label, species)
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("dataset %s: not a label folder: %s (want %s/ for bona fide, %s/ for attacks)",
+			root, strings.Join(slices.Sorted(maps.Keys(unknown)), ", "), strings.Join(bonaFideDirs, "/, "), strings.Join(attackDirs, "/, "))
+	}
+	if len(ds.Items) == 0 {
+		return nil, fmt.Errorf("dataset %s: %w (or real/, bona_fide/, fake/, attack/) with images", root, ErrLayout)
+	}
+	slices.SortFunc(ds.Items, func(a, b Item) int { return strings.Compare(a.Key, b.Key) })
+	ds.Species = slices.Sorted(maps.Keys(species))
+	return ds, nil
 }
 
 // Manifest column names, compared without regard to case.

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -250,5 +251,53 @@ func TestParseLabelSynonyms(t *testing.T) {
 	}
 	if _, err := parseLabel("none"); err == nil {
 		t.Error(`parseLabel("none") succeeded`)
+	}
+}
+
+func TestFromKeys(t *testing.T) {
+	list := func(keys ...string) func(func(string, error) bool) {
+		return func(yield func(string, error) bool) {
+			for _, k := range keys {
+				if !yield(k, nil) {
+					return
+				}
+			}
+		}
+	}
+	for _, tt := range []struct {
+		name    string
+		keys    []string
+		items   []string // key:label:species
+		species []string
+		err     string
+	}{
+		{name: "layout", keys: []string{"spoof/replay/r.jpg", "live/a.jpg", "spoof/x.png", "README.md", "live/notes.txt", ".git/x.jpg", "live/.thumbs/t.jpg"},
+			items:   []string{"live/a.jpg:bona_fide:", "spoof/replay/r.jpg:attack:replay", "spoof/x.png:attack:unknown"},
+			species: []string{"replay", "unknown"}},
+		{name: "misspelt folder", keys: []string{"live/a.jpg", "spooof/b.jpg"}, err: "not a label folder: spooof/"},
+		{name: "no label folder", keys: []string{"README.md"}, err: "no live/ or spoof/ folder"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ds, err := FromKeys("s3://b/dev/", list(tt.keys...))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) || !strings.HasPrefix(err.Error(), "dataset s3://b/dev/: ") {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, it := range ds.Items {
+				if it.Path != "s3://b/dev/"+it.Key {
+					t.Errorf("%s: path %s", it.Key, it.Path)
+				}
+				got = append(got, fmt.Sprintf("%s:%s:%s", it.Key, it.Label, it.Species))
+			}
+			if !slices.Equal(got, tt.items) || !slices.Equal(ds.Species, tt.species) || ds.Skipped != 1 {
+				t.Errorf("items %q species %v skipped %d\nwant %q %v 1", got, ds.Species, ds.Skipped, tt.items, tt.species)
+			}
+		})
 	}
 }

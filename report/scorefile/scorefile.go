@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/spoofsense/spoofsense/report/dataset"
 	"github.com/spoofsense/spoofsense/report/metrics"
@@ -86,11 +87,12 @@ func Read(r io.Reader, name string) ([]Line, error) {
 // scoreIndex finds a dataset item by the file name of a result.
 type scoreIndex struct {
 	byKey   map[string]int
+	root    string
 	absRoot string
 }
 
 func newScoreIndex(ds *dataset.Dataset) *scoreIndex {
-	ix := &scoreIndex{byKey: make(map[string]int, len(ds.Items))}
+	ix := &scoreIndex{byKey: make(map[string]int, len(ds.Items)), root: ds.Root}
 	if abs, err := filepath.Abs(ds.Root); err == nil {
 		ix.absRoot = abs
 	}
@@ -104,7 +106,21 @@ func newScoreIndex(ds *dataset.Dataset) *scoreIndex {
 // working directory (what `check` prints for the paths it was given, absolute or relative),
 // made relative to the dataset root, then as a path relative to the root itself (what
 // --save-scores writes).
+//
+// When the dataset's root is a URL (a bucket prefix), a name below it is the item's key after
+// it; a file:// name is its local path.
 func (ix *scoreIndex) find(file string) (int, bool) {
+	if strings.Contains(ix.root, "://") {
+		rel, ok := strings.CutPrefix(file, ix.root)
+		if !ok {
+			return 0, false
+		}
+		i, ok := ix.byKey[rel]
+		return i, ok
+	}
+	if p, ok := strings.CutPrefix(file, "file://"); ok && strings.HasPrefix(p, "/") {
+		file = p
+	}
 	native := filepath.FromSlash(file)
 	if abs, err := filepath.Abs(native); err == nil && ix.absRoot != "" {
 		if rel, err := filepath.Rel(ix.absRoot, abs); err == nil && filepath.IsLocal(rel) {

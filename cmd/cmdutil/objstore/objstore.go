@@ -115,6 +115,16 @@ func (l Location) Name(key string) string {
 	return l.Scheme + "://" + l.Bucket + "/" + key
 }
 
+// URL is the URL of key in l's bucket with l's query, so that Parse of it reaches the same
+// bucket the same way (endpoint, region…).
+func (l Location) URL(key string) string {
+	name := l.Name(key)
+	if _, q, ok := strings.Cut(l.bucketURL, "?"); ok {
+		name += "?" + q
+	}
+	return name
+}
+
 // IsPrefix reports whether l names a prefix (the bucket, or a key ending in "/").
 func (l Location) IsPrefix() bool { return l.Key == "" || strings.HasSuffix(l.Key, "/") }
 
