@@ -22,6 +22,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -40,6 +41,7 @@ var kinds = map[string]func() any{
 	"v1 Service":                             func() any { return &corev1.Service{} },
 	"autoscaling/v2 HorizontalPodAutoscaler": func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
 	"policy/v1 PodDisruptionBudget":          func() any { return &policyv1.PodDisruptionBudget{} },
+	"batch/v1 Job":                           func() any { return &batchv1.Job{} },
 }
 
 // decode strictly decodes every YAML document of data (split on ---) into its k8s.io/api type:
@@ -104,6 +106,8 @@ func load(t *testing.T) manifests {
 				m.hpa = set(t, m.hpa, o)
 			case *policyv1.PodDisruptionBudget:
 				m.pdb = set(t, m.pdb, o)
+			case *batchv1.Job:
+				t.Fatalf("%s: a Job belongs in bulk/, not beside the server's manifests (kubectl apply -f deploy/kubernetes/ would start it)", f)
 			}
 		}
 	}
@@ -219,9 +223,30 @@ func container(t *testing.T, d *appsv1.Deployment) corev1.Container {
 // escalation, the runtime's default seccomp profile, and the API keys come from a Secret.
 func TestDeploymentSecurity(t *testing.T) {
 	d := load(t).deploy
-	ps := d.Spec.Template.Spec.SecurityContext
 	c := container(t, d)
-	cs := c.SecurityContext
+	checkLockdown(t, &d.Spec.Template.Spec)
+	var keys *corev1.EnvVar
+	for i, e := range c.Env {
+		if e.Name == serve.EnvAPIKeys {
+			keys = &c.Env[i]
+		}
+	}
+	if keys == nil || keys.Value != "" || keys.ValueFrom == nil || keys.ValueFrom.SecretKeyRef == nil ||
+		keys.ValueFrom.SecretKeyRef.Name == "" || keys.ValueFrom.SecretKeyRef.Key == "" {
+		t.Errorf("%s: %+v, want it from a Secret (valueFrom.secretKeyRef)", serve.EnvAPIKeys, keys)
+	} else if o := keys.ValueFrom.SecretKeyRef.Optional; o != nil && *o {
+		t.Error("the API keys Secret is optional: without it the pod would serve with no keys")
+	}
+}
+
+// checkLockdown checks the pod spec's and its one container's security settings.
+func checkLockdown(t *testing.T, pod *corev1.PodSpec) {
+	t.Helper()
+	ps := pod.SecurityContext
+	if len(pod.Containers) != 1 {
+		t.Fatalf("the pod has %d containers, want 1", len(pod.Containers))
+	}
+	cs := pod.Containers[0].SecurityContext
 	switch {
 	case ps == nil || cs == nil:
 		t.Fatal("the pod and the container need a securityContext")
@@ -237,20 +262,8 @@ func TestDeploymentSecurity(t *testing.T) {
 		t.Error("container allowPrivilegeEscalation is not false")
 	case cs.Capabilities == nil || !slices.Equal(cs.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(cs.Capabilities.Add) > 0:
 		t.Errorf("container capabilities %+v, want drop [ALL] and nothing added", cs.Capabilities)
-	case d.Spec.Template.Spec.AutomountServiceAccountToken == nil || *d.Spec.Template.Spec.AutomountServiceAccountToken:
+	case pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken:
 		t.Error("the pod mounts a service account token it does not use")
-	}
-	var keys *corev1.EnvVar
-	for i, e := range c.Env {
-		if e.Name == serve.EnvAPIKeys {
-			keys = &c.Env[i]
-		}
-	}
-	if keys == nil || keys.Value != "" || keys.ValueFrom == nil || keys.ValueFrom.SecretKeyRef == nil ||
-		keys.ValueFrom.SecretKeyRef.Name == "" || keys.ValueFrom.SecretKeyRef.Key == "" {
-		t.Errorf("%s: %+v, want it from a Secret (valueFrom.secretKeyRef)", serve.EnvAPIKeys, keys)
-	} else if o := keys.ValueFrom.SecretKeyRef.Optional; o != nil && *o {
-		t.Error("the API keys Secret is optional: without it the pod would serve with no keys")
 	}
 }
 
