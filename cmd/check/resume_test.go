@@ -3,7 +3,6 @@ package check
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,33 +15,9 @@ import (
 	"github.com/spoofsense/spoofsense/cmd/cmdutil/objstore/objstoretest"
 )
 
-// childEnv carries the arguments of a check run the test binary makes when it re-executes itself
-// (TestResumeAfterSIGKILL's child).
-const childEnv = "SPOOFSENSE_CHECK_CHILD_ARGS"
-
-// runChild runs check with the arguments in childEnv and the fake scorer at 20 ms an image, then
-// exits with check's exit code.
-func runChild(args string) {
-	var argv []string
-	if err := json.Unmarshal([]byte(args), &argv); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(99)
-	}
-	ios, _, _, _ := cmdutil.Test()
-	ios.ErrOut = os.Stderr
-	f, _ := fakeFactory(ios, &fakeScorer{maxDelay: 40 * time.Millisecond}, nil)
-	cmd := NewCmdCheck(f, nil)
-	cmd.SetArgs(argv)
-	cmd.SilenceUsage = true
-	os.Exit(cmdutil.ExitCode(cmd.ExecuteContext(context.Background())))
-}
-
 // A run killed with SIGKILL mid-way leaves committed checkpoints and no output; --resume scores
 // only what they do not hold, and the output equals that of one uninterrupted run, row for row.
 func TestResumeAfterSIGKILL(t *testing.T) {
-	if args := os.Getenv(childEnv); args != "" {
-		runChild(args)
-	}
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
 	const n = 120
@@ -53,7 +28,7 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 	args := []string{"--workers", "2", "--checkpoint-rows", "5", "--quiet", "--out", out, in}
 	argv, _ := json.Marshal(args)
 	child := exec.Command(os.Args[0], "-test.run=^TestResumeAfterSIGKILL$")
-	child.Env = append(os.Environ(), childEnv+"="+string(argv))
+	child.Env = append(os.Environ(), childEnv+"="+string(argv), childDelayEnv+"=40ms")
 	child.Stderr = os.Stderr
 	if err := child.Start(); err != nil {
 		t.Fatal(err)

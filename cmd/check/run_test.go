@@ -36,7 +36,7 @@ func imageDir(t testing.TB, n int, name func(i int) string) (string, map[string]
 func seqName(i int) string { return fmt.Sprintf("%03d.png", i) }
 
 // parseNDJSON decodes one result per line.
-func parseNDJSON(t *testing.T, out string) []scorer.Result {
+func parseNDJSON(t testing.TB, out string) []scorer.Result {
 	t.Helper()
 	var results []scorer.Result
 	sc := bufio.NewScanner(strings.NewReader(out))

@@ -182,7 +182,11 @@ func (o *Output) Finish(ctx context.Context, elapsed time.Duration) (report.Summ
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w, err := o.b.NewWriter(wctx, o.loc.Key, &blob.WriterOptions{ContentType: contentType(o.opts.Format)})
+	// One 5 MiB part at a time (S3's smallest): the output is uploaded as it is composed, so
+	// memory stays flat however many rows it has, where the drivers' defaults (S3: five 8 MiB
+	// parts in flight) would hold tens of MiB.
+	w, err := o.b.NewWriter(wctx, o.loc.Key, &blob.WriterOptions{ContentType: contentType(o.opts.Format),
+		BufferSize: 5 << 20, MaxConcurrency: 1})
 	if err != nil {
 		return sum, fmt.Errorf("write %s: %s", o.loc, objstore.Describe(err))
 	}
