@@ -111,8 +111,9 @@ func TestResumeAfterInterruptS3(t *testing.T) {
 
 	var calls atomic.Int32
 	r = runCmd(t, ctx, &fakeScorer{calls: &calls}, nil, "--resume", "--checkpoint-rows", "4", "--out", out, in)
-	if r.code != 0 || calls.Load() != 8 {
-		t.Fatalf("--resume: exit %d after scoring %d images (want 0 after 8): %s", r.code, calls.Load(), r.errOut)
+	if r.code != 0 || calls.Load() != 8 || !strings.Contains(r.errOut, "resuming: 12 rows already in s3://kyc/scores/part-0003.ndjson.partial/") ||
+		!strings.Contains(r.errOut, "20 images: ") {
+		t.Fatalf("--resume: exit %d after scoring %d images (want 0 after 8, the summary of all 20): %s", r.code, calls.Load(), r.errOut)
 	}
 	got, _ := s.Get(t, "kyc", "scores/part-0003.ndjson")
 	whole := runCmd(t, ctx, &fakeScorer{}, nil, "-o", "ndjson", in)

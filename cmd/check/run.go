@@ -93,6 +93,9 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		if out, err = openOut(ctx, opts, opener); err != nil {
 			return cmdutil.CannotRun(err)
 		}
+		if n := out.Resumed(); n > 0 && !opts.Quiet {
+			fmt.Fprintf(opts.IO.ErrOut, "spoofsense: resuming: %d rows already in %s\n", n, out.Checkpoints())
+		}
 		if out.Complete() {
 			if !opts.Quiet {
 				fmt.Fprintf(opts.IO.ErrOut, "%s is complete: nothing left to score (--resume)\n", opts.Out)
