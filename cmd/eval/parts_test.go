@@ -176,3 +176,22 @@ func TestBucketDatasetAndParts(t *testing.T) {
 		t.Errorf("an empty prefix: exit %d, %v", r.code, r.err)
 	}
 }
+
+// With no credentials in the AWS chain, a bucket dataset or a --scores prefix is one clear error
+// and exit 4 (the run cannot be done), not a usage error.
+func TestBucketNoCredentials(t *testing.T) {
+	s := objstoretest.Start(t)
+	s.Bucket(t, "kyc")
+	dir := filepath.Join(t.TempDir(), "set")
+	datasettest.WriteFiles(t, dir, smallSet)
+	objstoretest.SetCredentials(t, "", "")
+	for _, args := range [][]string{
+		{s.BucketURL("kyc", "dev/")},
+		{dir, "--scores", s.BucketURL("kyc", "scores/")},
+	} {
+		r := runEval(t, fakeFactory(&fakeScorer{}), args, nil)
+		if r.code != 4 || r.err == nil || !strings.Contains(r.err.Error(), "open bucket s3://kyc/: no credentials") {
+			t.Errorf("%v: exit %d, %v; want 4 and the missing credentials", args, r.code, r.err)
+		}
+	}
+}
