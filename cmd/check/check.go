@@ -116,7 +116,7 @@ Exit status:
        copy could not be written, or no image was found
   4    the run could not be done: the models are missing or broken (the message says how
        to fix it), the --profile cannot be read or was made with other models or settings,
-       or the results could not be written
+       a bucket's credentials are missing, or the results (--out) could not be written
 
 --profile FILE --channel NAME decides at the threshold the calibration profile holds for
 channel NAME (its default entry's when the channel has none of its own, or without

@@ -41,16 +41,12 @@ func (w *walker) expandURL(ctx context.Context, arg string, yield func(input) bo
 	if err != nil {
 		return yield(input{name: arg, fatal: err})
 	}
-	prefix := loc.Key
-	if !loc.IsPrefix() {
-		ok, err := b.Exists(ctx, loc.Key)
-		if err != nil {
-			return yield(input{name: arg, err: fmt.Errorf("%s: %s", loc, objstore.Describe(err))})
-		}
-		if ok {
-			return yield(input{name: loc.String(), obj: &object{b, loc, loc.Key}})
-		}
-		prefix += "/"
+	prefix, isObject, err := objstore.Resolve(ctx, b, loc)
+	switch {
+	case err != nil:
+		return yield(input{name: arg, err: err})
+	case isObject:
+		return yield(input{name: loc.String(), obj: &object{b, loc, loc.Key}})
 	}
 	found := false
 	for key, err := range objstore.List(ctx, b, prefix, w.pageSize) {

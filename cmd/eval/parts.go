@@ -56,16 +56,12 @@ func scoreParts(ctx context.Context, opener *objstore.Opener, spec string) ([]sc
 			return objstore.Open(ctx, b, loc, key)
 		}}
 	}
-	prefix := loc.Key
-	if !loc.IsPrefix() {
-		ok, err := b.Exists(ctx, loc.Key)
-		if err != nil {
-			return nil, cmdutil.UsageError("--scores %s: %s", loc, objstore.Describe(err))
-		}
-		if ok {
-			return []scorePart{objectPart(loc.Key)}, nil
-		}
-		prefix += "/"
+	prefix, isObject, err := objstore.Resolve(ctx, b, loc)
+	switch {
+	case err != nil:
+		return nil, cmdutil.UsageError("--scores %v", err)
+	case isObject:
+		return []scorePart{objectPart(loc.Key)}, nil
 	}
 	var parts []scorePart
 	for key, err := range objstore.List(ctx, b, prefix, 0) {

@@ -252,6 +252,23 @@ func List(ctx context.Context, b *blob.Bucket, prefix string, pageSize int) iter
 	}
 }
 
+// Resolve says what l names in b: the object l.Key when l is not a prefix and an object has
+// that key (object true), else the prefix to list — l.Key itself when it is a prefix, l.Key + "/"
+// otherwise, as a path argument that is not a file is walked as a directory.
+func Resolve(ctx context.Context, b *blob.Bucket, l Location) (prefix string, object bool, err error) {
+	if l.IsPrefix() {
+		return l.Key, false, nil
+	}
+	ok, err := b.Exists(ctx, l.Key)
+	if err != nil {
+		return "", false, fmt.Errorf("%s: %s", l, Describe(err))
+	}
+	if ok {
+		return l.Key, true, nil
+	}
+	return l.Key + "/", false, nil
+}
+
 // Open opens key for reading, with a message naming the object's URL.
 func Open(ctx context.Context, b *blob.Bucket, l Location, key string) (io.ReadCloser, error) {
 	r, err := b.NewReader(ctx, key, nil)
