@@ -2,7 +2,11 @@ package preprocess
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/spoofsense/spoofsense/models/fixtures"
@@ -63,4 +67,50 @@ func BenchmarkSquareCrop(b *testing.B) {
 			}
 		}
 	}
+}
+
+// devJPEGs returns the bytes of the first n JPEGs of the dev set, by relative path sorted as
+// strings: the files preprocess/internal/jpeg/bench/imdecode.py times with cv2.imdecode.
+func devJPEGs(b *testing.B, n int) [][]byte {
+	root := fixtures.Path(b, "data", "dev")
+	var rels []string
+	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ext := strings.ToLower(filepath.Ext(p)); !e.IsDir() && (ext == ".jpg" || ext == ".jpeg") {
+			rel, err := filepath.Rel(root, p)
+			rels = append(rels, filepath.ToSlash(rel))
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sort.Strings(rels)
+	out := make([][]byte, 0, n)
+	for _, rel := range rels[:min(n, len(rels))] {
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, data)
+	}
+	return out
+}
+
+// BenchmarkDecodeDev200 is the decode stage (JPEG bytes in memory → the upright RGB Image) over
+// the first 200 dev photos; ms/photo is the figure `make bench-decode` sets beside cv2.imdecode's.
+func BenchmarkDecodeDev200(b *testing.B) {
+	files := devJPEGs(b, 200)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, data := range files {
+			if _, err := DecodeBytes(data, Limits{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N*len(files)), "ms/photo")
 }
