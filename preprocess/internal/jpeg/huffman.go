@@ -5,6 +5,7 @@
 package jpeg
 
 import (
+	"encoding/binary"
 	"io"
 )
 
@@ -42,45 +43,69 @@ type huffman struct {
 // Huffman data.
 var errShortHuffmanData = FormatError("short Huffman data")
 
-// ensureNBits reads bytes from the byte buffer to ensure that d.bits.n is at
-// least n. For best performance (avoiding function calls inside hot loops),
-// the caller is the one responsible for first checking that d.bits.n < n.
-func (d *decoder) ensureNBits(n int32) error {
-	for {
-		c, err := d.readByteStuffedByte()
-		if err != nil {
-			if err == io.ErrUnexpectedEOF {
-				return errShortHuffmanData
+// fillBits tops the bit buffer up to at least 57 bits, or to the end of the
+// scan data (a marker or the end of the input), which sets d.bits.end. Eight
+// bytes without an 0xff are taken at once; stuffed 0xff 0x00 pairs one by one.
+func (d *decoder) fillBits() {
+	if d.bits.end != nil {
+		return
+	}
+	acc, n, pos, data := d.bits.acc, d.bits.n, d.pos, d.data
+	for n <= 56 {
+		if pos+8 <= len(data) {
+			w := binary.BigEndian.Uint64(data[pos:])
+			// v has a zero byte where w has 0xff.
+			if v := ^w; (v-0x0101010101010101)&^v&0x8080808080808080 == 0 {
+				k := (64 - n) >> 3 // whole bytes that fit: 1..8
+				acc |= w >> (64 - 8*k) << (64 - n - 8*k)
+				pos += int(k)
+				n += 8 * k
+				continue
 			}
-			return err
 		}
-		d.bits.a = d.bits.a<<8 | uint32(c)
-		d.bits.n += 8
-		if d.bits.m == 0 {
-			d.bits.m = 1 << 7
-		} else {
-			d.bits.m <<= 8
-		}
-		if d.bits.n >= n {
+		if pos >= len(data) {
+			d.bits.end = d.eofError()
 			break
 		}
+		c := data[pos]
+		if c == 0xff {
+			if pos+1 >= len(data) {
+				d.bits.end = d.eofError()
+				break
+			}
+			if data[pos+1] != 0x00 {
+				d.bits.end = errMissingFF00
+				break
+			}
+			pos++
+		}
+		pos++
+		acc |= uint64(c) << (56 - n)
+		n += 8
 	}
-	return nil
+	d.bits.acc, d.bits.n, d.pos = acc, n, pos
+}
+
+// eofError is the error reading Huffman data past the end of the input gives.
+func (d *decoder) eofError() error {
+	if d.readErr == io.ErrUnexpectedEOF {
+		return errShortHuffmanData
+	}
+	return d.readErr
 }
 
 // receiveExtend is the composition of RECEIVE and EXTEND, specified in section
 // F.2.2.1.
 func (d *decoder) receiveExtend(t uint8) (int32, error) {
-	if d.bits.n < int32(t) {
-		if err := d.ensureNBits(int32(t)); err != nil {
-			return 0, err
+	if d.bits.n < uint32(t) {
+		if d.fillBits(); d.bits.n < uint32(t) {
+			return 0, d.bits.end
 		}
 	}
-	d.bits.n -= int32(t)
-	d.bits.m >>= t
-	s := int32(1) << t
-	x := int32(d.bits.a>>uint8(d.bits.n)) & (s - 1)
-	if x < s>>1 {
+	x := int32(d.bits.acc >> (64 - t))
+	d.bits.acc <<= t
+	d.bits.n -= uint32(t)
+	if s := int32(1) << t; x < s>>1 {
 		x += ((-1) << t) + 1
 	}
 	return x, nil
@@ -172,74 +197,158 @@ func (d *decoder) processDHT(n int) error {
 }
 
 // decodeHuffman returns the next Huffman-coded value from the bit-stream,
-// decoded according to h.
+// decoded according to h. As in image/jpeg, the look-up table decodes codes of
+// up to lutSize bits when at least lutSize bits are left; otherwise the code is
+// read bit by bit.
 func (d *decoder) decodeHuffman(h *huffman) (uint8, error) {
 	if h.nCodes == 0 {
 		return 0, FormatError("uninitialized Huffman table")
 	}
-
-	if d.bits.n < 8 {
-		if err := d.ensureNBits(8); err != nil {
-			if err != errMissingFF00 && err != errShortHuffmanData {
-				return 0, err
-			}
-			// There are no more bytes of data in this segment, but we may still
-			// be able to read the next symbol out of the previously read bits.
-			// First, undo the readByte that the ensureNBits call made.
-			if d.bytes.nUnreadable != 0 {
-				d.unreadByteStuffedByte()
-			}
-			goto slowPath
+	if d.bits.n < 16 {
+		d.fillBits()
+	}
+	if d.bits.n >= lutSize {
+		if v := h.lut[d.bits.acc>>(64-lutSize)]; v != 0 {
+			n := uint32(v&0xff) - 1
+			d.bits.acc <<= n
+			d.bits.n -= n
+			return uint8(v >> 8), nil
 		}
+	} else if e := d.bits.end; e != errMissingFF00 && e != errShortHuffmanData {
+		return 0, e
 	}
-	if v := h.lut[(d.bits.a>>uint32(d.bits.n-lutSize))&0xff]; v != 0 {
-		n := (v & 0xff) - 1
-		d.bits.n -= int32(n)
-		d.bits.m >>= n
-		return uint8(v >> 8), nil
-	}
+	return d.decodeHuffmanSlow(h)
+}
 
-slowPath:
-	for i, code := 0, int32(0); i < maxCodeLength; i++ {
+// decodeHuffmanSlow reads a code of h bit by bit.
+func (d *decoder) decodeHuffmanSlow(h *huffman) (uint8, error) {
+	code := int32(0)
+	for i := range maxCodeLength {
 		if d.bits.n == 0 {
-			if err := d.ensureNBits(1); err != nil {
-				return 0, err
+			if d.fillBits(); d.bits.n == 0 {
+				return 0, d.bits.end
 			}
 		}
-		if d.bits.a&d.bits.m != 0 {
-			code |= 1
-		}
+		code = code<<1 | int32(d.bits.acc>>63)
+		d.bits.acc <<= 1
 		d.bits.n--
-		d.bits.m >>= 1
 		if code <= h.maxCodes[i] {
 			return h.vals[h.valsIndices[i]+code-h.minCodes[i]], nil
 		}
-		code <<= 1
 	}
 	return 0, FormatError("bad Huffman code")
 }
 
 func (d *decoder) decodeBit() (bool, error) {
 	if d.bits.n == 0 {
-		if err := d.ensureNBits(1); err != nil {
-			return false, err
+		if d.fillBits(); d.bits.n == 0 {
+			return false, d.bits.end
 		}
 	}
-	ret := d.bits.a&d.bits.m != 0
+	ret := d.bits.acc>>63 != 0
+	d.bits.acc <<= 1
 	d.bits.n--
-	d.bits.m >>= 1
 	return ret, nil
 }
 
 func (d *decoder) decodeBits(n int32) (uint32, error) {
-	if d.bits.n < n {
-		if err := d.ensureNBits(n); err != nil {
-			return 0, err
+	if d.bits.n < uint32(n) {
+		if d.fillBits(); d.bits.n < uint32(n) {
+			return 0, d.bits.end
 		}
 	}
-	ret := d.bits.a >> uint32(d.bits.n-n)
-	ret &= (1 << uint32(n)) - 1
-	d.bits.n -= n
-	d.bits.m >>= uint32(n)
+	ret := uint32(d.bits.acc >> (64 - n))
+	d.bits.acc <<= n
+	d.bits.n -= uint32(n)
 	return ret, nil
+}
+
+// decodeBlockFast decodes a sequential block's DC and AC coefficients into b
+// (zeroed on entry; dc is the component's DC predictor) with the bit buffer
+// held in registers. It decodes exactly as decodeHuffman and receiveExtend do
+// but only while the buffer holds at least 32 bits, enough for any code and its
+// extra bits; past that (near a marker or the end of the data), or while an
+// end-of-band run is pending, it returns done == false and the coefficient zig
+// the caller's general loop goes on from. acNZ reports whether an AC
+// coefficient was set.
+func (d *decoder) decodeBlockFast(b *block, dcH, acH *huffman, dc *int32) (zig int32, done, acNZ bool, err error) {
+	if dcH.nCodes == 0 || acH.nCodes == 0 || d.eobRun > 0 {
+		return 0, false, false, nil
+	}
+	if d.bits.n < 32 {
+		if d.fillBits(); d.bits.n < 32 {
+			return 0, false, false, nil
+		}
+	}
+	acc, n := d.bits.acc, d.bits.n
+	v := dcH.lut[acc>>(64-lutSize)]
+	if v == 0 {
+		return 0, false, false, nil
+	}
+	l := uint32(v&0xff) - 1
+	acc <<= l
+	n -= l
+	t := uint8(v >> 8)
+	if t > 16 {
+		return 0, false, false, UnsupportedError("excessive DC component")
+	}
+	*dc += extend(acc, t)
+	acc <<= t
+	n -= uint32(t)
+	b[0] = *dc
+	for zig = 1; zig < blockSize; zig++ {
+		if n < 32 {
+			d.bits.acc, d.bits.n = acc, n
+			if d.fillBits(); d.bits.n < 32 {
+				return zig, false, acNZ, nil
+			}
+			acc, n = d.bits.acc, d.bits.n
+		}
+		var sym uint8
+		if v := acH.lut[acc>>(64-lutSize)]; v != 0 {
+			l := uint32(v&0xff) - 1
+			acc <<= l
+			n -= l
+			sym = uint8(v >> 8)
+		} else {
+			d.bits.acc, d.bits.n = acc, n
+			if sym, err = d.decodeHuffmanSlow(acH); err != nil {
+				return zig, false, acNZ, err
+			}
+			acc, n = d.bits.acc, d.bits.n
+		}
+		r, s := sym>>4, sym&0x0f
+		if s != 0 {
+			zig += int32(r)
+			if zig >= blockSize {
+				break
+			}
+			b[unzig[zig]] = extend(acc, s)
+			acc <<= s
+			n -= uint32(s)
+			acNZ = true
+			continue
+		}
+		if r != 0x0f {
+			// End of band: a run of 2**r + the next r bits blocks, this one included.
+			run := uint16(1) << r
+			run |= uint16(acc >> (64 - r))
+			acc <<= r
+			n -= uint32(r)
+			d.eobRun = run - 1
+			break
+		}
+		zig += 0x0f
+	}
+	d.bits.acc, d.bits.n = acc, n
+	return zig, true, acNZ, nil
+}
+
+// extend is EXTEND (section F.2.2.1) of the next t bits of acc.
+func extend(acc uint64, t uint8) int32 {
+	x := int32(acc >> (64 - t))
+	if x < int32(1)<<t>>1 {
+		x += ((-1) << t) + 1
+	}
+	return x
 }

@@ -210,3 +210,20 @@ func BenchmarkIDCTIslow(b *testing.B) {
 		idctIslow(dst[:], 8, &coef, &quant)
 	}
 }
+
+// TestIDCTDCMatchesIslow checks the DC-only shortcut against the full IDCT, including DC
+// values that wrap when truncated to 16 bits and that overflow the sample range.
+func TestIDCTDCMatchesIslow(t *testing.T) {
+	for _, tc := range []struct{ dc, q int32 }{
+		{0, 1}, {1, 1}, {-1, 1}, {4, 1}, {-4, 1}, {1023, 1}, {-1024, 1}, {100, 16}, {-200, 99},
+		{2047, 255}, {-2048, 255}, {40000, 3}, {-70000, 7}, {32767, 65535}, {-32768, 65535},
+	} {
+		coef, quant := block{0: tc.dc}, block{0: tc.q}
+		var want, got [blockSize]uint8
+		idctIslow(want[:], 8, &coef, &quant)
+		idctDC(got[:], 8, tc.dc, tc.q)
+		if got != want {
+			t.Errorf("dc %d, q %d: idctDC gives %v, idctIslow %v", tc.dc, tc.q, got[:8], want[:8])
+		}
+	}
+}

@@ -214,6 +214,8 @@ func (d *decoder) processSOS(n int) error {
 						}
 					}
 
+					// acNZ is false when the block's AC coefficients are known to be zero.
+					acNZ := true
 					// Load the previous partially decoded coefficients, if applicable.
 					if d.progressive {
 						b = d.progCoeffs[compIndex][by*mxx*hi+bx]
@@ -227,6 +229,22 @@ func (d *decoder) processSOS(n int) error {
 						}
 					} else {
 						zig := zigStart
+						if !d.progressive {
+							// Sequential: the fast path decodes the block while the bit
+							// buffer holds enough data, and hands over to the code below
+							// (at coefficient zig) near the end of the data.
+							var done bool
+							var err error
+							zig, done, acNZ, err = d.decodeBlockFast(&b, &d.huff[dcTable][scan[i].td],
+								&d.huff[acTable][scan[i].ta], &dc[compIndex])
+							if err != nil {
+								return err
+							}
+							if done {
+								goto reconstruct
+							}
+							acNZ = true
+						}
 						if zig == 0 {
 							zig++
 							// Decode the DC coefficient, as specified in section F.2.2.1.
@@ -296,6 +314,16 @@ func (d *decoder) processSOS(n int) error {
 						// here to avoid wasted computation. Instead, reconstructBlock is called on each
 						// accumulated block by the reconstructProgressiveImage method after all of the
 						// SOS markers are processed.
+						continue
+					}
+				reconstruct:
+					if !acNZ {
+						// Only the DC coefficient can be nonzero.
+						dst, stride, err := d.blockDst(bx, by, int(compIndex))
+						if err != nil {
+							return err
+						}
+						idctDC(dst, stride, b[0], d.quant[d.comp[compIndex].tq][0])
 						continue
 					}
 					if err := d.reconstructBlock(&b, bx, by, int(compIndex)); err != nil {
@@ -464,26 +492,31 @@ func (d *decoder) reconstructProgressiveImage() error {
 // reconstructBlock dequantizes, performs the inverse DCT and stores the block
 // to the image, as libjpeg's jpeg_idct_islow does.
 func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
-	qt := &d.quant[d.comp[compIndex].tq]
-	dst, stride := []byte(nil), 0
-	if d.nComp == 1 {
-		dst, stride = d.img1.Pix[8*(by*d.img1.Stride+bx):], d.img1.Stride
-	} else {
-		switch compIndex {
-		case 0:
-			dst, stride = d.img3.Y[8*(by*d.img3.YStride+bx):], d.img3.YStride
-		case 1:
-			dst, stride = d.img3.Cb[8*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 2:
-			dst, stride = d.img3.Cr[8*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 3:
-			dst, stride = d.blackPix[8*(by*d.blackStride+bx):], d.blackStride
-		default:
-			return UnsupportedError("too many components")
-		}
+	dst, stride, err := d.blockDst(bx, by, compIndex)
+	if err != nil {
+		return err
 	}
-	idctIslow(dst, stride, b, qt)
+	idctIslow(dst, stride, b, &d.quant[d.comp[compIndex].tq])
 	return nil
+}
+
+// blockDst returns where block (bx, by) of a component goes: its first sample
+// and the row stride.
+func (d *decoder) blockDst(bx, by, compIndex int) ([]byte, int, error) {
+	if d.nComp == 1 {
+		return d.img1.Pix[8*(by*d.img1.Stride+bx):], d.img1.Stride, nil
+	}
+	switch compIndex {
+	case 0:
+		return d.img3.Y[8*(by*d.img3.YStride+bx):], d.img3.YStride, nil
+	case 1:
+		return d.img3.Cb[8*(by*d.img3.CStride+bx):], d.img3.CStride, nil
+	case 2:
+		return d.img3.Cr[8*(by*d.img3.CStride+bx):], d.img3.CStride, nil
+	case 3:
+		return d.blackPix[8*(by*d.blackStride+bx):], d.blackStride, nil
+	}
+	return nil, 0, UnsupportedError("too many components")
 }
 
 // findRST advances past the next RST restart marker that matches expectedRST.
