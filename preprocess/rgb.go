@@ -216,16 +216,35 @@ func (t *yccTables) row422(out, yRow, cb, cr []uint8) {
 
 // row420 converts one row whose chroma has half the width and height, upsampled as libjpeg's
 // h2v2_fancy_upsample: each chroma column's vertical sum 3·nearer row + further row, then the
-// h2v1 weights on those sums with rounding 8 and 7.
+// h2v1 weights on those sums with rounding 8 and 7. The vector code (where there is one) does
+// the middle columns; the scalar code the rest.
 func (t *yccTables) row420(out, yRow, cbNear, cbFar, crNear, crFar []uint8) {
 	n := len(cbNear)
 	cbFar, crNear, crFar = cbFar[:n], crNear[:n], crFar[:n]
+	out = out[:3*len(yRow)]
+	done := row420SIMD(out, yRow, cbNear, cbFar, crNear, crFar)
+	if done == 0 {
+		t.cols420(out, yRow, cbNear, cbFar, crNear, crFar, 0, n)
+		return
+	}
+	t.cols420(out, yRow, cbNear, cbFar, crNear, crFar, 0, 1)
+	t.cols420(out, yRow, cbNear, cbFar, crNear, crFar, 1+done, n)
+}
+
+// cols420 is row420 on chroma columns [from, to) only: output pixels 2·from up to 2·to.
+func (t *yccTables) cols420(out, yRow, cbNear, cbFar, crNear, crFar []uint8, from, to int) {
+	n := len(cbNear)
+	if from >= to {
+		return
+	}
 	w := len(yRow)
-	out = out[:3*w]
-	cbP := 3*int32(cbNear[0]) + int32(cbFar[0])
-	crP := 3*int32(crNear[0]) + int32(crFar[0])
-	cbC, crC := cbP, crP
-	for i := range n {
+	sum := func(p, q []uint8, i int) int32 {
+		i = max(0, min(i, n-1))
+		return 3*int32(p[i]) + int32(q[i])
+	}
+	cbP, crP := sum(cbNear, cbFar, from-1), sum(crNear, crFar, from-1)
+	cbC, crC := sum(cbNear, cbFar, from), sum(crNear, crFar, from)
+	for i := from; i < to; i++ {
 		cbN, crN := cbC, crC
 		if i+1 < n {
 			cbN = 3*int32(cbNear[i+1]) + int32(cbFar[i+1])
