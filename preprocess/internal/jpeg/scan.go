@@ -496,7 +496,7 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 	if err != nil {
 		return err
 	}
-	idctIslow(dst, stride, b, &d.quant[d.comp[compIndex].tq])
+	idctFast(dst, stride, b, &d.quant[d.comp[compIndex].tq])
 	return nil
 }
 
