@@ -323,7 +323,7 @@ func (d *decoder) decodeBlockFast(b *block, dcH, acH *huffman, dc *int32) (zig i
 			if zig >= blockSize {
 				break
 			}
-			b[unzig[zig]] = extend(acc, s)
+			b[unzig8[zig]] = extend(acc, s)
 			acc <<= s
 			n -= uint32(s)
 			acNZ = true
@@ -344,11 +344,17 @@ func (d *decoder) decodeBlockFast(b *block, dcH, acH *huffman, dc *int32) (zig i
 	return zig, true, acNZ, nil
 }
 
-// extend is EXTEND (section F.2.2.1) of the next t bits of acc.
+// extend is EXTEND (section F.2.2.1) of the next t bits of acc, without a
+// branch as libjpeg's HUFF_EXTEND: the sign of x − 2**(t−1) selects the offset.
 func extend(acc uint64, t uint8) int32 {
 	x := int32(acc >> (64 - t))
-	if x < int32(1)<<t>>1 {
-		x += ((-1) << t) + 1
-	}
-	return x
+	return x + ((x-int32(1)<<t>>1)>>31)&(((-1)<<t)+1)
 }
+
+// unzig8 is unzig in bytes, for the fast path's smaller table; read-only.
+var unzig8 = func() (z [blockSize]uint8) {
+	for i, v := range unzig {
+		z[i] = uint8(v)
+	}
+	return z
+}()
