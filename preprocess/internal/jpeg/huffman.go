@@ -37,6 +37,43 @@ type huffman struct {
 	maxCodes [maxCodeLength]int32
 	// valsIndices[i] is the index into vals of minCodes[i].
 	valsIndices [maxCodeLength]int32
+	// fastAC decodes, for an AC table, a whole coefficient from the next
+	// fastBits bits: value<<16 | run<<8 | bits used (code and extra bits), or
+	// 0 where the code is longer, has no extra bits (EOB, ZRL), or its extra
+	// bits do not fit. It is derived from lut and the code lengths exactly as
+	// decodeHuffman decodes, so it is a shortcut, never a different answer.
+	fastAC [1 << fastBits]int32
+}
+
+// fastBits is the log-2 size of huffman.fastAC.
+const fastBits = 10
+
+// buildFastAC fills h.fastAC from h's look-up table and code lengths.
+func (h *huffman) buildFastAC() {
+	for p := range uint32(1 << fastBits) {
+		h.fastAC[p] = 0
+		var l uint32
+		var sym uint8
+		if v := h.lut[p>>(fastBits-lutSize)]; v != 0 {
+			l, sym = uint32(v&0xff)-1, uint8(v>>8)
+		} else {
+			// decodeHuffmanSlow on the bits of p.
+			code := int32(0)
+			for i := range uint32(fastBits) {
+				code = code<<1 | int32(p>>(fastBits-1-i)&1)
+				if code <= h.maxCodes[i] {
+					l, sym = i+1, h.vals[h.valsIndices[i]+code-h.minCodes[i]]
+					break
+				}
+			}
+		}
+		run, t := int32(sym>>4), uint32(sym&0x0f)
+		if l == 0 || t == 0 || l+t > fastBits {
+			continue
+		}
+		x := extend(uint64(p)<<(64-fastBits)<<l, uint8(t))
+		h.fastAC[p] = x<<16 | run<<8 | int32(l+t)
+	}
 }
 
 // errShortHuffmanData means that an unexpected EOF occurred while decoding
@@ -192,6 +229,9 @@ func (d *decoder) processDHT(n int) error {
 			}
 			c <<= 1
 		}
+		if tc == acTable {
+			h.buildFastAC()
+		}
 	}
 	return nil
 }
@@ -303,6 +343,16 @@ func (d *decoder) decodeBlockFast(b *block, dcH, acH *huffman, dc *int32) (zig i
 				return zig, false, acNZ, nil
 			}
 			acc, n = d.bits.acc, d.bits.n
+		}
+		if e := acH.fastAC[acc>>(64-fastBits)]; e != 0 && zig+(e>>8)&0xff < blockSize {
+			// A whole coefficient in one look-up.
+			zig += (e >> 8) & 0xff
+			b[unzig8[zig]] = e >> 16
+			l := uint32(e & 0xff)
+			acc <<= l
+			n -= l
+			acNZ = true
+			continue
 		}
 		var sym uint8
 		if v := acH.lut[acc>>(64-lutSize)]; v != 0 {
