@@ -127,7 +127,11 @@ type decoder struct {
 	pos  int
 	// readErr is what reading past the end of data gives: io.ErrUnexpectedEOF,
 	// or the reader's error when reading the input failed partway.
-	readErr       error
+	readErr error
+	// reference turns the fast paths off (the register-held block decoder,
+	// the DC-only and vector IDCTs), for the tests that check them against
+	// the general code.
+	reference     bool
 	bits          bits
 	width, height int
 

@@ -229,7 +229,7 @@ func (d *decoder) processSOS(n int) error {
 						}
 					} else {
 						zig := zigStart
-						if !d.progressive {
+						if !d.progressive && !d.reference {
 							// Sequential: the fast path decodes the block while the bit
 							// buffer holds enough data, and hands over to the code below
 							// (at coefficient zig) near the end of the data.
@@ -317,7 +317,7 @@ func (d *decoder) processSOS(n int) error {
 						continue
 					}
 				reconstruct:
-					if !acNZ {
+					if !acNZ && !d.reference {
 						// Only the DC coefficient can be nonzero.
 						dst, stride, err := d.blockDst(bx, by, int(compIndex))
 						if err != nil {
@@ -495,6 +495,10 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 	dst, stride, err := d.blockDst(bx, by, compIndex)
 	if err != nil {
 		return err
+	}
+	if d.reference {
+		idctIslow(dst, stride, b, &d.quant[d.comp[compIndex].tq])
+		return nil
 	}
 	idctFast(dst, stride, b, &d.quant[d.comp[compIndex].tq])
 	return nil
