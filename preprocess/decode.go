@@ -116,6 +116,20 @@ func Decode(r io.Reader, lim Limits) (*Image, error) {
 
 // DecodeBytes is Decode on an image already in memory.
 func DecodeBytes(data []byte, lim Limits) (*Image, error) {
+	var d Decoder
+	return d.DecodeBytes(data, lim)
+}
+
+// A Decoder is DecodeBytes with state kept from one image to the next: the JPEG decoder's tables
+// and sample planes are reused, so a worker decoding many images allocates little more than each
+// result. The zero value is ready; a Decoder is not safe for concurrent use. Images it returns do
+// not share its buffers.
+type Decoder struct {
+	jpeg jpeg.Decoder
+}
+
+// DecodeBytes is the package's DecodeBytes with d's buffers.
+func (d *Decoder) DecodeBytes(data []byte, lim Limits) (*Image, error) {
 	if len(data) == 0 {
 		return nil, ErrEmpty
 	}
@@ -126,7 +140,7 @@ func DecodeBytes(data []byte, lim Limits) (*Image, error) {
 	if !ok {
 		return nil, &FormatError{Format: format}
 	}
-	codec := codecFor(format)
+	codec := d.codecFor(format)
 	cfg, err := codec.config(data)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s header: %w", format, err)
@@ -165,11 +179,12 @@ func readerCodec(config func(io.Reader) (image.Config, error), decode func(io.Re
 	}
 }
 
-// codecFor returns the decoder of a supported format name.
-func codecFor(format string) codec {
+// codecFor returns the decoder of a supported format name; JPEG uses d's decoder, whose planes
+// toRGB copies out before the next image.
+func (d *Decoder) codecFor(format string) codec {
 	switch format {
 	case FormatJPEG:
-		return codec{jpeg.DecodeConfigBytes, jpeg.DecodeBytes}
+		return codec{jpeg.DecodeConfigBytes, d.jpeg.Decode}
 	case FormatPNG:
 		return readerCodec(png.DecodeConfig, png.Decode)
 	case FormatGIF:

@@ -156,7 +156,12 @@ type decoder struct {
 	adobeTransform      uint8
 	eobRun              uint16 // End-of-Band run, specified in section G.1.2.2.
 
-	comp       [maxComponents]component
+	comp    [maxComponents]component
+	scanned uint8 // bit i: a scan included component i.
+	// planes and coefBufs are the storage of the sample planes and of
+	// progCoeffs, kept by a Decoder for the next image.
+	planes     []byte
+	coefBufs   [maxComponents][]block
 	progCoeffs [maxComponents][]block // Saved state between progressive-mode scans.
 	huff       [maxTc + 1][maxTh + 1]huffman
 	quant      [maxTq + 1]block // Quantization tables, in natural order.
@@ -551,6 +556,9 @@ func (d *decoder) decode(configOnly bool) (image.Image, error) {
 			return nil, err
 		}
 	}
+	if d.img1 != nil || d.img3 != nil {
+		d.clearUnscanned()
+	}
 	if d.img1 != nil {
 		return d.img1, nil
 	}
@@ -674,6 +682,24 @@ func newDecoder(data []byte, readErr error) *decoder {
 		readErr = io.ErrUnexpectedEOF
 	}
 	return &decoder{data: data, readErr: readErr}
+}
+
+// A Decoder decodes JPEG files in memory one after another, keeping its state
+// and buffers (Huffman tables, sample planes, progressive coefficients) for the
+// next file, so that a worker decoding many files allocates little. The image
+// Decode returns uses those buffers: it is valid until the next Decode. The zero
+// value is ready; a Decoder is not safe for concurrent use.
+type Decoder struct {
+	d decoder
+}
+
+// Decode is [DecodeBytes] with the Decoder's buffers.
+func (dec *Decoder) Decode(data []byte) (image.Image, error) {
+	planes, coefBufs := dec.d.planes, dec.d.coefBufs
+	dec.d = decoder{data: data, readErr: io.ErrUnexpectedEOF, planes: planes, coefBufs: coefBufs}
+	img, err := dec.d.decode(false)
+	dec.d.data = nil // do not keep the input alive
+	return img, err
 }
 
 // readAll returns a decoder of everything r gives.
