@@ -7,23 +7,10 @@ import "simd/archsimd"
 // hasAVX2 says whether the AVX2 colour conversion runs; read-only after init.
 var hasAVX2 = archsimd.X86.AVX2()
 
-// rgbShuffle holds the VPSHUFB indices that interleave 16 R, 16 G and 16 B bytes into 48 RGB
-// bytes: rgbShuffle[c][k] picks, for output chunk c (bytes 16c…16c+15), channel k's bytes; −1
-// (sign bit set) gives a zero. Read-only after init.
-var rgbShuffle = func() (m [3][3][16]int8) {
-	for c := range 3 {
-		for k := range 3 {
-			for j := range 16 {
-				b := 16*c + j
-				m[c][k][j] = -1
-				if b%3 == k {
-					m[c][k][j] = int8(b / 3)
-				}
-			}
-		}
-	}
-	return m
-}()
+// rgbCompact is the VPSHUFB pattern that packs four R, G, B, 0 pixels of each 128-bit half into
+// its first 12 bytes; read-only.
+var rgbCompact = [32]int8{0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1,
+	0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1}
 
 // row420SIMD converts chroma columns 1 … 1+k of row420 with AVX2, 16 columns (32 pixels) at a
 // time, and returns k (0 without AVX2 or for rows too short). The arithmetic is libjpeg's to the
@@ -44,7 +31,8 @@ func row420SIMD(out, yRow, cbNear, cbFar, crNear, crFar []uint8) int {
 	}
 	var k int
 	// Column i reads chroma i−1 … i+16 and luma 2i … 2i+31.
-	for i := 1; i+17 <= n && 2*i+32 <= w; i += 16 {
+	// The last 16-byte store of 32 pixels ends 4 bytes past their 96.
+	for i := 1; i+17 <= n && 2*i+32 <= w && 6*i+100 <= len(out); i += 16 {
 		cbE, cbO := upsample420x16(cbNear[i-1:], cbFar[i-1:])
 		crE, crO := upsample420x16(crNear[i-1:], crFar[i-1:])
 		y := archsimd.LoadUint8x32Slice(yRow[2*i:]).AsUint16x16()
@@ -52,10 +40,7 @@ func row420SIMD(out, yRow, cbNear, cbFar, crNear, crFar []uint8) int {
 		yO := y.ShiftAllRight(8).AsInt16x16()
 		rE, gE, bE := ycc16(yE, cbE, crE)
 		rO, gO, bO := ycc16(yO, cbO, crO)
-		r, g, b := interleave8(rE, rO), interleave8(gE, gO), interleave8(bE, bO)
-		o := out[6*i : 6*i+96]
-		storeRGB48(o[:48], r.GetLo(), g.GetLo(), b.GetLo())
-		storeRGB48(o[48:], r.GetHi(), g.GetHi(), b.GetHi())
+		storeRGB96(out[6*i:6*i+100], rE, gE, bE, rO, gO, bO)
 		k = i + 15
 	}
 	archsimd.ClearAVXUpperBits()
@@ -97,18 +82,29 @@ func ycc16(y, cb, cr archsimd.Int16x16) (r, g, b archsimd.Int16x16) {
 	return r, g, b
 }
 
-// interleave8 returns the bytes even₀ odd₀ even₁ odd₁ … of two vectors of values 0…255.
-func interleave8(even, odd archsimd.Int16x16) archsimd.Uint8x32 {
-	return even.AsUint16x16().Or(odd.AsUint16x16().ShiftAllLeft(8)).AsUint8x32()
-}
-
-// storeRGB48 writes 16 pixels' R, G, B bytes interleaved to o[0:48].
-func storeRGB48(o []uint8, r, g, b archsimd.Uint8x16) {
-	m := &rgbShuffle
-	for c := range 3 {
-		v := r.PermuteOrZero(archsimd.LoadInt8x16(&m[c][0])).
-			Or(g.PermuteOrZero(archsimd.LoadInt8x16(&m[c][1]))).
-			Or(b.PermuteOrZero(archsimd.LoadInt8x16(&m[c][2])))
-		v.StoreSlice(o[16*c : 16*c+16])
-	}
+// storeRGB96 writes 32 pixels to o[0:96] (o[96:100] is overwritten too): lane k of the even
+// vectors is pixel 2k, of the odd ones pixel 2k+1, each value in 0…255. Each pixel becomes a
+// 32-bit R, G, B, 0 word (16-bit interleaves, then 32-bit ones to put even and odd pixels in
+// order), and VPSHUFB packs four words into 12 bytes.
+func storeRGB96(o []uint8, rE, gE, bE, rO, gO, bO archsimd.Int16x16) {
+	o = o[:100]
+	rgE := rE.AsUint16x16().Or(gE.AsUint16x16().ShiftAllLeft(8))
+	rgO := rO.AsUint16x16().Or(gO.AsUint16x16().ShiftAllLeft(8))
+	eLo, eHi := rgE.InterleaveLoGrouped(bE.AsUint16x16()).AsUint32x8(), rgE.InterleaveHiGrouped(bE.AsUint16x16()).AsUint32x8()
+	oLo, oHi := rgO.InterleaveLoGrouped(bO.AsUint16x16()).AsUint32x8(), rgO.InterleaveHiGrouped(bO.AsUint16x16()).AsUint32x8()
+	compact := archsimd.LoadInt8x32(&rgbCompact)
+	// Pixels 0–3 | 16–19, 4–7 | 20–23, 8–11 | 24–27, 12–15 | 28–31.
+	p0 := eLo.InterleaveLoGrouped(oLo).AsUint8x32().PermuteOrZeroGrouped(compact)
+	p1 := eLo.InterleaveHiGrouped(oLo).AsUint8x32().PermuteOrZeroGrouped(compact)
+	p2 := eHi.InterleaveLoGrouped(oHi).AsUint8x32().PermuteOrZeroGrouped(compact)
+	p3 := eHi.InterleaveHiGrouped(oHi).AsUint8x32().PermuteOrZeroGrouped(compact)
+	// In address order: each store's last 4 bytes are overwritten by the next.
+	p0.GetLo().StoreSlice(o[0:16])
+	p1.GetLo().StoreSlice(o[12:28])
+	p2.GetLo().StoreSlice(o[24:40])
+	p3.GetLo().StoreSlice(o[36:52])
+	p0.GetHi().StoreSlice(o[48:64])
+	p1.GetHi().StoreSlice(o[60:76])
+	p2.GetHi().StoreSlice(o[72:88])
+	p3.GetHi().StoreSlice(o[84:100])
 }
