@@ -71,7 +71,7 @@ func (h *huffman) buildFastAC() {
 		if l == 0 || t == 0 || l+t > fastBits {
 			continue
 		}
-		x := extend(uint64(p)<<(64-fastBits)<<l, uint8(t))
+		x := extend(int32(p>>(fastBits-l-t)&(1<<t-1)), uint8(t))
 		h.fastAC[p] = x<<16 | run<<8 | int32(l+t)
 	}
 }
@@ -134,18 +134,11 @@ func (d *decoder) eofError() error {
 // receiveExtend is the composition of RECEIVE and EXTEND, specified in section
 // F.2.2.1.
 func (d *decoder) receiveExtend(t uint8) (int32, error) {
-	if d.bits.n < uint32(t) {
-		if d.fillBits(); d.bits.n < uint32(t) {
-			return 0, d.bits.end
-		}
+	v, err := d.decodeBits(int32(t))
+	if err != nil {
+		return 0, err
 	}
-	x := int32(d.bits.acc >> (64 - t))
-	d.bits.acc <<= t
-	d.bits.n -= uint32(t)
-	if s := int32(1) << t; x < s>>1 {
-		x += ((-1) << t) + 1
-	}
-	return x, nil
+	return extend(int32(v), t), nil
 }
 
 // processDHT processes a Define Huffman Table marker, and initializes a huffman
@@ -332,7 +325,7 @@ func (d *decoder) decodeBlockFast(b *block, dcH, acH *huffman, dc *int32) (zig i
 	if t > 16 {
 		return 0, false, false, UnsupportedError("excessive DC component")
 	}
-	*dc += extend(acc, t)
+	*dc += extend(int32(acc>>(64-t)), t)
 	acc <<= t
 	n -= uint32(t)
 	b[0] = *dc
@@ -373,7 +366,7 @@ func (d *decoder) decodeBlockFast(b *block, dcH, acH *huffman, dc *int32) (zig i
 			if zig >= blockSize {
 				break
 			}
-			b[unzig8[zig]] = extend(acc, s)
+			b[unzig8[zig]] = extend(int32(acc>>(64-s)), s)
 			acc <<= s
 			n -= uint32(s)
 			acNZ = true
@@ -394,10 +387,9 @@ func (d *decoder) decodeBlockFast(b *block, dcH, acH *huffman, dc *int32) (zig i
 	return zig, true, acNZ, nil
 }
 
-// extend is EXTEND (section F.2.2.1) of the next t bits of acc, without a
-// branch as libjpeg's HUFF_EXTEND: the sign of x − 2**(t−1) selects the offset.
-func extend(acc uint64, t uint8) int32 {
-	x := int32(acc >> (64 - t))
+// extend is EXTEND (section F.2.2.1) of the t-bit value x, without a branch
+// as libjpeg's HUFF_EXTEND: the sign of x − 2**(t−1) selects the offset.
+func extend(x int32, t uint8) int32 {
 	return x + ((x-int32(1)<<t>>1)>>31)&(((-1)<<t)+1)
 }
 
