@@ -29,7 +29,7 @@ func TestFastPathsMatchReference(t *testing.T) {
 		inputs = append(inputs, input{name, readTestdata(t, name+".jpeg")})
 	}
 	for _, c := range stdlibCases(t) {
-		inputs = append(inputs, input{c.name, c.data})
+		inputs = append(inputs, input(c))
 		n := len(c.data)
 		inputs = append(inputs, input{c.name + "-truncated", c.data[:n*3/4]})
 		flipped := bytes.Clone(c.data)
