@@ -18,7 +18,12 @@
 // Changes from image/jpeg (Go 1.26): dct.go and writer.go dropped; idct.go
 // added; quantisation tables are kept in natural order and dequantisation
 // happens inside the IDCT, as in libjpeg; image/internal/imageutil replaced by
-// image/draw; no init registration. See NOTICE for the licences.
+// image/draw; no init registration; the input is read whole into memory and
+// the entropy decoder keeps a 64-bit bit buffer, with a fast path for
+// sequential blocks (whole-coefficient look-ups) that hands over to image/jpeg's
+// logic near the end of the data, so inputs are accepted and rejected exactly as
+// image/jpeg does; the IDCT has an AVX2 version (idct_amd64.go); a [Decoder]
+// reuses its buffers. See NOTICE for the licences.
 package jpeg
 
 import (
