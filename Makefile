@@ -26,7 +26,7 @@ ENGINE ?= $(eval ENGINE := $(shell if docker info >/dev/null 2>&1; then echo doc
 # (Apache-2.0, MIT) and the Go modules the binary links.
 IMAGE_LICENSES := LicenseRef-spoofsense AND Apache-2.0 AND MIT AND BSD-3-Clause AND BSD-2-Clause AND CC-BY-4.0 AND OFL-1.1 AND (FTL OR GPL-2.0-or-later)
 
-.PHONY: all build models demo deps test bench bench-all mutation fuzz-short clean image image-test image-load engine
+.PHONY: all build models demo deps test bench bench-decode bench-all mutation fuzz-short clean image image-test image-load engine
 
 all: build
 
@@ -119,6 +119,11 @@ fuzz-short:
 ## bench: the engine's model benchmarks (SIMD and fallback builds, one core) beside onnxruntime's, with the ratio
 bench:
 	SHARED=$(SHARED) scorer/engine/benchcmp.sh
+
+## bench-decode: the decode stage (JPEG bytes → upright RGB) on the first 200 dev photos beside
+## OpenCV's cv2.imdecode (libjpeg-turbo, one thread), alternately, one core, with the ratio
+bench-decode:
+	preprocess/internal/jpeg/bench/bench-decode.sh $(SHARED) $(or $(ROUNDS),3)
 
 ## bench-all: every benchmark of every package (end to end, check, serve load, kernels)
 bench-all:

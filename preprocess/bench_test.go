@@ -2,8 +2,14 @@ package preprocess
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/spoofsense/spoofsense/models/fixtures"
 )
@@ -63,4 +69,73 @@ func BenchmarkSquareCrop(b *testing.B) {
 			}
 		}
 	}
+}
+
+// devJPEGs returns the bytes of the first n JPEGs of the dev set, by relative path sorted as
+// strings: the files preprocess/internal/jpeg/bench/imdecode.py times with cv2.imdecode.
+func devJPEGs(b *testing.B, n int) [][]byte {
+	root := fixtures.Path(b, "data", "dev")
+	var rels []string
+	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ext := strings.ToLower(filepath.Ext(p)); !e.IsDir() && (ext == ".jpg" || ext == ".jpeg") {
+			rel, err := filepath.Rel(root, p)
+			rels = append(rels, filepath.ToSlash(rel))
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sort.Strings(rels)
+	out := make([][]byte, 0, n)
+	for _, rel := range rels[:min(n, len(rels))] {
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, data)
+	}
+	return out
+}
+
+// BenchmarkDecodeDev200 is the decode stage (JPEG bytes in memory → the upright RGB Image) over
+// the first 200 dev photos, with one Decoder as a worker keeps it; ms/photo is the figure `make
+// bench-decode` sets beside cv2.imdecode's. The fresh sub-benchmark calls DecodeBytes, which
+// allocates a new decoder state for each photo.
+func BenchmarkDecodeDev200(b *testing.B) {
+	files := devJPEGs(b, 200)
+	var d Decoder
+	for _, bc := range []struct {
+		name   string
+		decode func([]byte, Limits) (*Image, error)
+	}{{"reused", d.DecodeBytes}, {"fresh", DecodeBytes}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				for _, data := range files {
+					if _, err := bc.decode(data, Limits{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			photos := float64(b.N * len(files))
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/photos, "ms/photo")
+			// CPU time leaves out the time other processes held the core.
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/1e6/photos, "cpu-ms/photo")
+		})
+	}
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -116,6 +116,20 @@ func Decode(r io.Reader, lim Limits) (*Image, error) {
 
 // DecodeBytes is Decode on an image already in memory.
 func DecodeBytes(data []byte, lim Limits) (*Image, error) {
+	var d Decoder
+	return d.DecodeBytes(data, lim)
+}
+
+// A Decoder is DecodeBytes with state kept from one image to the next: the JPEG decoder's tables
+// and sample planes are reused, so a worker decoding many images allocates little more than each
+// result. The zero value is ready; a Decoder is not safe for concurrent use. Images it returns do
+// not share its buffers.
+type Decoder struct {
+	jpeg jpeg.Decoder
+}
+
+// DecodeBytes is the package's DecodeBytes with d's buffers.
+func (d *Decoder) DecodeBytes(data []byte, lim Limits) (*Image, error) {
 	if len(data) == 0 {
 		return nil, ErrEmpty
 	}
@@ -126,8 +140,8 @@ func DecodeBytes(data []byte, lim Limits) (*Image, error) {
 	if !ok {
 		return nil, &FormatError{Format: format}
 	}
-	codec := codecFor(format)
-	cfg, err := codec.config(bytes.NewReader(data))
+	codec := d.codecFor(format)
+	cfg, err := codec.config(data)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s header: %w", format, err)
 	}
@@ -138,7 +152,7 @@ func DecodeBytes(data []byte, lim Limits) (*Image, error) {
 		return nil, &LimitError{Err: ErrTooManyPixels, Limit: maxPixels,
 			Got: int64(cfg.Width) * int64(cfg.Height), Width: cfg.Width, Height: cfg.Height}
 	}
-	src, err := codec.decode(bytes.NewReader(data))
+	src, err := codec.decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", format, err)
 	}
@@ -151,26 +165,36 @@ func DecodeBytes(data []byte, lim Limits) (*Image, error) {
 	return img, nil
 }
 
+// codec is one format's decoder, reading an image in memory.
 type codec struct {
-	config func(io.Reader) (image.Config, error)
-	decode func(io.Reader) (image.Image, error)
+	config func([]byte) (image.Config, error)
+	decode func([]byte) (image.Image, error)
 }
 
-// codecFor returns the decoder of a supported format name.
-func codecFor(format string) codec {
+// readerCodec adapts a standard io.Reader decoder to codec.
+func readerCodec(config func(io.Reader) (image.Config, error), decode func(io.Reader) (image.Image, error)) codec {
+	return codec{
+		func(b []byte) (image.Config, error) { return config(bytes.NewReader(b)) },
+		func(b []byte) (image.Image, error) { return decode(bytes.NewReader(b)) },
+	}
+}
+
+// codecFor returns the decoder of a supported format name; JPEG uses d's decoder, whose planes
+// toRGB copies out before the next image.
+func (d *Decoder) codecFor(format string) codec {
 	switch format {
 	case FormatJPEG:
-		return codec{jpeg.DecodeConfig, jpeg.Decode}
+		return codec{jpeg.DecodeConfigBytes, d.jpeg.Decode}
 	case FormatPNG:
-		return codec{png.DecodeConfig, png.Decode}
+		return readerCodec(png.DecodeConfig, png.Decode)
 	case FormatGIF:
-		return codec{gif.DecodeConfig, gif.Decode}
+		return readerCodec(gif.DecodeConfig, gif.Decode)
 	case FormatBMP:
-		return codec{bmp.DecodeConfig, bmp.Decode}
+		return readerCodec(bmp.DecodeConfig, bmp.Decode)
 	case FormatTIFF:
-		return codec{tiff.DecodeConfig, tiff.Decode}
+		return readerCodec(tiff.DecodeConfig, tiff.Decode)
 	case FormatWebP:
-		return codec{webp.DecodeConfig, webp.Decode}
+		return readerCodec(webp.DecodeConfig, webp.Decode)
 	}
 	panic("preprocess: no codec for " + format) // sniff returned supported for an unknown name
 }

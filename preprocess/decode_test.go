@@ -12,6 +12,7 @@ import (
 	"image/color/palette"
 	"image/gif"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -383,6 +384,101 @@ func TestUpsampleFancy(t *testing.T) {
 	upsampleH2V2(out, []int32{0, 800}) // chroma 0 then 200 in both rows
 	if want := []uint8{0, 50, 150, 200}; !bytes.Equal(out, want) {
 		t.Errorf("h2v2 = %v, want %v", out, want)
+	}
+}
+
+// TestFancyRowsMatchReference checks the fused upsampling and colour conversion against a
+// reference that upsamples each chroma row into a buffer first (upsampleH2V1, upsampleH2V2:
+// libjpeg's formulas written out one at a time) and then converts with the tables, on random
+// planes of odd and even sizes.
+//
+// Run it with and without GOEXPERIMENT=simd: the vector rows are checked against the same reference.
+func TestFancyRowsMatchReference(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 7))
+	tab := newYCCTables()
+	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444,
+		image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420} {
+		for range 200 {
+			// Widths past 34 take the vector code for 4:2:0 where there is one.
+			w, h := 1+rnd.IntN(90), 1+rnd.IntN(9)
+			m := image.NewYCbCr(image.Rect(0, 0, w, h), ratio)
+			for _, p := range [][]uint8{m.Y, m.Cb, m.Cr} {
+				for i := range p {
+					p[i] = uint8(rnd.IntN(256))
+				}
+			}
+			got := toRGB(m)
+			want := make([]uint8, 3*w*h)
+			cb, cr := make([]uint8, w), make([]uint8, w)
+			cw, ch := (w+1)/2, (h+1)/2
+			colCb, colCr := make([]int32, cw), make([]int32, cw)
+			for y := range h {
+				switch ratio {
+				case image.YCbCrSubsampleRatio444:
+					copy(cb, m.Cb[y*m.CStride:])
+					copy(cr, m.Cr[y*m.CStride:])
+				case image.YCbCrSubsampleRatio422:
+					upsampleH2V1(cb, m.Cb[y*m.CStride:y*m.CStride+cw])
+					upsampleH2V1(cr, m.Cr[y*m.CStride:y*m.CStride+cw])
+				case image.YCbCrSubsampleRatio420:
+					ny := y/2 - 1
+					if y&1 == 1 {
+						ny = y/2 + 1
+					}
+					near, far := y/2*m.CStride, max(0, min(ny, ch-1))*m.CStride
+					for i := range cw {
+						colCb[i] = 3*int32(m.Cb[near+i]) + int32(m.Cb[far+i])
+						colCr[i] = 3*int32(m.Cr[near+i]) + int32(m.Cr[far+i])
+					}
+					upsampleH2V2(cb, colCb)
+					upsampleH2V2(cr, colCr)
+				}
+				for x := range w {
+					Y := int32(m.Y[y*m.YStride+x])
+					o := want[3*(y*w+x):]
+					o[0] = clamp8(Y + tab.crR[cr[x]])
+					o[1] = clamp8(Y + (tab.cbG[cb[x]]+tab.crG[cr[x]])>>16)
+					o[2] = clamp8(Y + tab.cbB[cb[x]])
+				}
+			}
+			if !bytes.Equal(got.Pix, want) {
+				t.Fatalf("%v %d×%d: fused rows differ from the reference", ratio, w, h)
+			}
+		}
+	}
+}
+
+// upsampleH2V1 doubles a chroma row as libjpeg's h2v1_fancy_upsample: ¾ nearer + ¼ further
+// sample, with alternating rounding; out may be one shorter than 2·len(in) for odd widths.
+func upsampleH2V1(out, in []uint8) {
+	n := len(in)
+	for i := range n {
+		c := 3 * int32(in[i])
+		l := int32(in[max(i-1, 0)])
+		r := int32(in[min(i+1, n-1)])
+		if 2*i < len(out) {
+			out[2*i] = uint8((c + l + 1) >> 2)
+		}
+		if 2*i+1 < len(out) {
+			out[2*i+1] = uint8((c + r + 2) >> 2)
+		}
+	}
+}
+
+// upsampleH2V2 is the horizontal half of libjpeg's h2v2_fancy_upsample on vertical sums
+// (3·nearer row + further row).
+func upsampleH2V2(out []uint8, col []int32) {
+	n := len(col)
+	for i := range n {
+		c := 3 * col[i]
+		l := col[max(i-1, 0)]
+		r := col[min(i+1, n-1)]
+		if 2*i < len(out) {
+			out[2*i] = uint8((c + l + 8) >> 4)
+		}
+		if 2*i+1 < len(out) {
+			out[2*i+1] = uint8((c + r + 7) >> 4)
+		}
 	}
 }
 

@@ -125,7 +125,9 @@ func clamp8(v int32) uint8 {
 	return 255
 }
 
-// ycbcrToRGB converts a YCbCr image as libjpeg's default decompression does.
+// ycbcrToRGB converts a YCbCr image as libjpeg's default decompression does. For 4:4:4, 4:2:2
+// and 4:2:0 the chroma upsampling (libjpeg's fancy upsampling) and the colour conversion are one
+// pass per output row that writes the RGB triples directly.
 func ycbcrToRGB(dst *Image, s *image.YCbCr) {
 	b := s.Rect
 	fancy := b.Min == (image.Point{}) &&
@@ -142,25 +144,19 @@ func ycbcrToRGB(dst *Image, s *image.YCbCr) {
 		}
 		return
 	}
-	t := newYCCTables()
+	t := &yccTab
 	w, h := dst.Width, dst.Height
-	cb := make([]uint8, w) // upsampled chroma of one row
-	cr := make([]uint8, w)
-	var colCb, colCr []int32 // vertical sums, one per chroma column (4:2:0)
-	cw := (w + 1) / 2
-	ch := (h + 1) / 2
-	if s.SubsampleRatio == image.YCbCrSubsampleRatio420 {
-		colCb, colCr = make([]int32, cw), make([]int32, cw)
-	}
+	cw, ch := (w+1)/2, (h+1)/2
 	for y := range h {
+		yRow := s.Y[y*s.YStride : y*s.YStride+w]
+		out := dst.Pix[3*y*w : 3*(y+1)*w]
 		switch s.SubsampleRatio {
 		case image.YCbCrSubsampleRatio444:
-			copy(cb, s.Cb[y*s.CStride:y*s.CStride+w])
-			copy(cr, s.Cr[y*s.CStride:y*s.CStride+w])
+			row := y * s.CStride
+			t.row444(out, yRow, s.Cb[row:row+w], s.Cr[row:row+w])
 		case image.YCbCrSubsampleRatio422:
 			row := y * s.CStride
-			upsampleH2V1(cb, s.Cb[row:row+cw])
-			upsampleH2V1(cr, s.Cr[row:row+cw])
+			t.row422(out, yRow, s.Cb[row:row+cw], s.Cr[row:row+cw])
 		case image.YCbCrSubsampleRatio420:
 			// Nearer chroma row weighs 3, the other (above for even rows, below for odd) 1;
 			// rows beyond the image repeat the edge row.
@@ -171,59 +167,94 @@ func ycbcrToRGB(dst *Image, s *image.YCbCr) {
 			}
 			ny = max(0, min(ny, ch-1))
 			near, far := cy*s.CStride, ny*s.CStride
-			for i := range cw {
-				colCb[i] = 3*int32(s.Cb[near+i]) + int32(s.Cb[far+i])
-				colCr[i] = 3*int32(s.Cr[near+i]) + int32(s.Cr[far+i])
-			}
-			upsampleH2V2(cb, colCb)
-			upsampleH2V2(cr, colCr)
-		}
-		yRow := s.Y[y*s.YStride : y*s.YStride+w]
-		out := dst.Pix[3*y*w : 3*(y+1)*w]
-		cb, cr := cb[:len(yRow)], cr[:len(yRow)]
-		limit := &t.limit
-		for x, yy := range yRow {
-			Y := int32(yy)
-			cbi, cri := cb[x], cr[x]
-			o := out[3*x : 3*x+3 : 3*x+3]
-			// Sums stay within −180..434, so masking clamps through the table.
-			o[0] = limit[(Y+t.crR[cri])&1023]
-			o[1] = limit[(Y+(t.cbG[cbi]+t.crG[cri])>>16)&1023]
-			o[2] = limit[(Y+t.cbB[cbi])&1023]
+			t.row420(out, yRow, s.Cb[near:near+cw], s.Cb[far:far+cw], s.Cr[near:near+cw], s.Cr[far:far+cw])
 		}
 	}
 }
 
-// upsampleH2V1 doubles a chroma row as libjpeg's h2v1_fancy_upsample: ¾ nearer + ¼ further
-// sample, with alternating rounding; out may be one shorter than 2·len(in) for odd widths.
-func upsampleH2V1(out, in []uint8) {
-	n := len(in)
-	for i := range n {
-		c := 3 * int32(in[i])
-		l := int32(in[max(i-1, 0)])
-		r := int32(in[min(i+1, n-1)])
-		if 2*i < len(out) {
-			out[2*i] = uint8((c + l + 1) >> 2)
-		}
-		if 2*i+1 < len(out) {
-			out[2*i+1] = uint8((c + r + 2) >> 2)
-		}
+// yccTab is libjpeg's colour conversion tables, built once; read-only after init.
+var yccTab = *newYCCTables()
+
+// put writes the RGB triple of luma y and chroma cb, cr to o[0:3], as jdcolor.c's ycc_rgb_convert.
+func (t *yccTables) put(o []uint8, y int32, cb, cr uint8) {
+	// Sums stay within −180..434, so masking clamps through the table.
+	o[0] = t.limit[(y+t.crR[cr])&1023]
+	o[1] = t.limit[(y+(t.cbG[cb]+t.crG[cr])>>16)&1023]
+	o[2] = t.limit[(y+t.cbB[cb])&1023]
+}
+
+// row444 converts one row of full-resolution planes.
+func (t *yccTables) row444(out, yRow, cb, cr []uint8) {
+	cb, cr = cb[:len(yRow)], cr[:len(yRow)]
+	for x, yy := range yRow {
+		t.put(out[3*x:3*x+3:3*x+3], int32(yy), cb[x], cr[x])
 	}
 }
 
-// upsampleH2V2 is the horizontal half of libjpeg's h2v2_fancy_upsample on vertical sums
-// (3·nearer row + further row).
-func upsampleH2V2(out []uint8, col []int32) {
-	n := len(col)
+// row422 converts one row whose chroma has half the width, upsampled as libjpeg's
+// h2v1_fancy_upsample: ¾ nearer + ¼ further sample, alternating rounding, edges repeated.
+func (t *yccTables) row422(out, yRow, cb, cr []uint8) {
+	n := len(cb)
+	cr = cr[:n]
+	w := len(yRow)
+	out = out[:3*w]
+	cbP, crP := int32(cb[0]), int32(cr[0])
+	cbC, crC := cbP, crP
 	for i := range n {
-		c := 3 * col[i]
-		l := col[max(i-1, 0)]
-		r := col[min(i+1, n-1)]
-		if 2*i < len(out) {
-			out[2*i] = uint8((c + l + 8) >> 4)
+		cbN, crN := cbC, crC
+		if i+1 < n {
+			cbN, crN = int32(cb[i+1]), int32(cr[i+1])
 		}
-		if 2*i+1 < len(out) {
-			out[2*i+1] = uint8((c + r + 7) >> 4)
+		x := 2 * i
+		t.put(out[3*x:3*x+3:3*x+3], int32(yRow[x]), uint8((3*cbC+cbP+1)>>2), uint8((3*crC+crP+1)>>2))
+		if x+1 < w {
+			t.put(out[3*x+3:3*x+6:3*x+6], int32(yRow[x+1]), uint8((3*cbC+cbN+2)>>2), uint8((3*crC+crN+2)>>2))
 		}
+		cbP, cbC, crP, crC = cbC, cbN, crC, crN
+	}
+}
+
+// row420 converts one row whose chroma has half the width and height, upsampled as libjpeg's
+// h2v2_fancy_upsample: each chroma column's vertical sum 3·nearer row + further row, then the
+// h2v1 weights on those sums with rounding 8 and 7. The vector code (where there is one) does
+// the middle columns; the scalar code the rest.
+func (t *yccTables) row420(out, yRow, cbNear, cbFar, crNear, crFar []uint8) {
+	n := len(cbNear)
+	cbFar, crNear, crFar = cbFar[:n], crNear[:n], crFar[:n]
+	out = out[:3*len(yRow)]
+	done := row420SIMD(out, yRow, cbNear, cbFar, crNear, crFar)
+	if done == 0 {
+		t.cols420(out, yRow, cbNear, cbFar, crNear, crFar, 0, n)
+		return
+	}
+	t.cols420(out, yRow, cbNear, cbFar, crNear, crFar, 0, 1)
+	t.cols420(out, yRow, cbNear, cbFar, crNear, crFar, 1+done, n)
+}
+
+// cols420 is row420 on chroma columns [from, to) only: output pixels 2·from up to 2·to.
+func (t *yccTables) cols420(out, yRow, cbNear, cbFar, crNear, crFar []uint8, from, to int) {
+	n := len(cbNear)
+	if from >= to {
+		return
+	}
+	w := len(yRow)
+	sum := func(p, q []uint8, i int) int32 {
+		i = max(0, min(i, n-1))
+		return 3*int32(p[i]) + int32(q[i])
+	}
+	cbP, crP := sum(cbNear, cbFar, from-1), sum(crNear, crFar, from-1)
+	cbC, crC := sum(cbNear, cbFar, from), sum(crNear, crFar, from)
+	for i := from; i < to; i++ {
+		cbN, crN := cbC, crC
+		if i+1 < n {
+			cbN = 3*int32(cbNear[i+1]) + int32(cbFar[i+1])
+			crN = 3*int32(crNear[i+1]) + int32(crFar[i+1])
+		}
+		x := 2 * i
+		t.put(out[3*x:3*x+3:3*x+3], int32(yRow[x]), uint8((3*cbC+cbP+8)>>4), uint8((3*crC+crP+8)>>4))
+		if x+1 < w {
+			t.put(out[3*x+3:3*x+6:3*x+6], int32(yRow[x+1]), uint8((3*cbC+cbN+7)>>4), uint8((3*crC+crN+7)>>4))
+		}
+		cbP, cbC, crP, crC = cbC, cbN, crC, crN
 	}
 }

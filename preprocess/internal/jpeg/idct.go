@@ -17,6 +17,8 @@
 
 package jpeg
 
+import "encoding/binary"
+
 // A block holds the 64 DCT coefficients of one 8×8 block, in natural (row-major)
 // order, or a quantisation table in the same order.
 type block [blockSize]int32
@@ -70,6 +72,15 @@ func rangeLimit(x int64) uint8 {
 	return uint8(v)
 }
 
+// sampleLimit is rangeLimit as a table indexed by x & 1023, libjpeg's own form of it; read-only
+// after init.
+var sampleLimit = func() (t [1024]uint8) {
+	for i := range t {
+		t[i] = rangeLimit(int64(i))
+	}
+	return t
+}()
+
 // idctIslow dequantises the coefficients coef with the quantisation table quant
 // (both in natural order), applies libjpeg's jpeg_idct_islow inverse DCT and
 // writes the 8×8 level-shifted, range-limited samples to dst, whose rows are
@@ -82,20 +93,21 @@ func idctIslow(dst []byte, stride int, coef, quant *block) {
 	// Pass 1: process columns from the input, store into the work array. The
 	// outputs are scaled up by 2**pass1Bits.
 	for col := range 8 {
-		// dequant is libjpeg's DEQUANTIZE for row r of this column.
-		dequant := func(r int) int64 {
-			return int64(int32(int16(coef[8*r+col])) * quant[8*r+col])
-		}
-		if coef[8*1+col] == 0 && coef[8*2+col] == 0 && coef[8*3+col] == 0 && coef[8*4+col] == 0 &&
-			coef[8*5+col] == 0 && coef[8*6+col] == 0 && coef[8*7+col] == 0 {
+		c := coef[col : col+57 : col+57]
+		q := quant[col : col+57 : col+57]
+		if c[8*1]|c[8*2]|c[8*3]|c[8*4]|c[8*5]|c[8*6]|c[8*7] == 0 {
 			// AC terms all zero: the column is constant. (The test uses the
 			// untruncated coefficients; a nonzero one that truncates to zero
 			// gives the same result through the full computation below.)
-			dc := int32(dequant(0) << pass1Bits)
+			dc := int32(int16(c[0])) * q[0] << pass1Bits
 			for r := range 8 {
 				ws[8*r+col] = dc
 			}
 			continue
+		}
+		// dequant is libjpeg's DEQUANTIZE for row r of this column.
+		dequant := func(r int) int64 {
+			return int64(int32(int16(c[8*r])) * q[8*r])
 		}
 
 		// Even part: reverse the even part of the forward DCT.
@@ -118,11 +130,7 @@ func idctIslow(dst []byte, stride int, coef, quant *block) {
 
 		// Odd part per figure 8; the matrix is unitary and hence its
 		// transpose is its inverse. tmp0..tmp3 are y7, y5, y3, y1.
-		tmp0 = dequant(7)
-		tmp1 = dequant(5)
-		tmp2 = dequant(3)
-		tmp3 = dequant(1)
-		tmp0, tmp1, tmp2, tmp3 = idctOdd(tmp0, tmp1, tmp2, tmp3)
+		tmp0, tmp1, tmp2, tmp3 = idctOdd(dequant(7), dequant(5), dequant(3), dequant(1))
 
 		const shift = constBits - pass1Bits
 		ws[8*0+col] = int32(descale(tmp10+tmp3, shift))
@@ -136,16 +144,16 @@ func idctIslow(dst []byte, stride int, coef, quant *block) {
 	}
 
 	// Pass 2: process rows from the work array, store into the output. The
-	// results are descaled by 8 (= 2**3) and by the pass-1 scaling.
+	// results are descaled by 8 (= 2**3) and by the pass-1 scaling. Each row's
+	// eight samples are stored at once.
+	lim := &sampleLimit
 	for row := range 8 {
 		w := ws[8*row : 8*row+8 : 8*row+8]
 		out := dst[row*stride : row*stride+8 : row*stride+8]
-		if w[1] == 0 && w[2] == 0 && w[3] == 0 && w[4] == 0 && w[5] == 0 && w[6] == 0 && w[7] == 0 {
+		if w[1]|w[2]|w[3]|w[4]|w[5]|w[6]|w[7] == 0 {
 			// AC terms all zero.
-			v := rangeLimit(descale(int64(w[0]), pass1Bits+3))
-			for i := range out {
-				out[i] = v
-			}
+			v := uint64(lim[descale(int64(w[0]), pass1Bits+3)&1023])
+			binary.LittleEndian.PutUint64(out, v*0x0101010101010101)
 			continue
 		}
 
@@ -167,14 +175,20 @@ func idctIslow(dst []byte, stride int, coef, quant *block) {
 		tmp0, tmp1, tmp2, tmp3 = idctOdd(int64(w[7]), int64(w[5]), int64(w[3]), int64(w[1]))
 
 		const shift = constBits + pass1Bits + 3
-		out[0] = rangeLimit(descale(tmp10+tmp3, shift))
-		out[7] = rangeLimit(descale(tmp10-tmp3, shift))
-		out[1] = rangeLimit(descale(tmp11+tmp2, shift))
-		out[6] = rangeLimit(descale(tmp11-tmp2, shift))
-		out[2] = rangeLimit(descale(tmp12+tmp1, shift))
-		out[5] = rangeLimit(descale(tmp12-tmp1, shift))
-		out[3] = rangeLimit(descale(tmp13+tmp0, shift))
-		out[4] = rangeLimit(descale(tmp13-tmp0, shift))
+		s := func(x int64) uint64 { return uint64(lim[descale(x, shift)&1023]) }
+		binary.LittleEndian.PutUint64(out, s(tmp10+tmp3)|s(tmp11+tmp2)<<8|s(tmp12+tmp1)<<16|s(tmp13+tmp0)<<24|
+			s(tmp13-tmp0)<<32|s(tmp12-tmp1)<<40|s(tmp11-tmp2)<<48|s(tmp10-tmp3)<<56)
+	}
+}
+
+// idctDC is idctIslow for a block whose only nonzero coefficient is the DC one: every sample
+// is the same, and equal to what idctIslow computes.
+func idctDC(dst []byte, stride int, dc, q0 int32) {
+	_ = dst[7*stride+7]
+	v := uint64(sampleLimit[descale(int64(int32(int16(dc))*q0<<pass1Bits), pass1Bits+3)&1023])
+	v *= 0x0101010101010101
+	for row := range 8 {
+		binary.LittleEndian.PutUint64(dst[row*stride:row*stride+8], v)
 	}
 }
 

@@ -196,6 +196,8 @@ func TestRangeLimit(t *testing.T) {
 	}
 }
 
+// BenchmarkIDCTIslow times the scalar IDCT and idctFast (the vector one where the build has it)
+// on a block with half its coefficients nonzero.
 func BenchmarkIDCTIslow(b *testing.B) {
 	rnd := rand.New(rand.NewSource(3))
 	quant := scaledQuant(75)
@@ -206,7 +208,72 @@ func BenchmarkIDCTIslow(b *testing.B) {
 		}
 	}
 	var dst [blockSize]uint8
-	for b.Loop() {
-		idctIslow(dst[:], 8, &coef, &quant)
+	for _, f := range []struct {
+		name string
+		idct func([]byte, int, *block, *block)
+	}{{"islow", idctIslow}, {"fast", idctFast}} {
+		b.Run(f.name, func(b *testing.B) {
+			for b.Loop() {
+				f.idct(dst[:], 8, &coef, &quant)
+			}
+		})
+	}
+}
+
+// TestIDCTDCMatchesIslow checks the DC-only shortcut against the full IDCT, including DC
+// values that wrap when truncated to 16 bits and that overflow the sample range.
+func TestIDCTDCMatchesIslow(t *testing.T) {
+	for _, tc := range []struct{ dc, q int32 }{
+		{0, 1}, {1, 1}, {-1, 1}, {4, 1}, {-4, 1}, {1023, 1}, {-1024, 1}, {100, 16}, {-200, 99},
+		{2047, 255}, {-2048, 255}, {40000, 3}, {-70000, 7}, {32767, 65535}, {-32768, 65535},
+	} {
+		coef, quant := block{0: tc.dc}, block{0: tc.q}
+		var want, got [blockSize]uint8
+		idctIslow(want[:], 8, &coef, &quant)
+		idctDC(got[:], 8, tc.dc, tc.q)
+		if got != want {
+			t.Errorf("dc %d, q %d: idctDC gives %v, idctIslow %v", tc.dc, tc.q, got[:8], want[:8])
+		}
+	}
+}
+
+// TestIDCTFastMatchesIslow checks idctFast (the vector IDCT where the build has one) against
+// idctIslow on random blocks: sparse and dense, small and large coefficients, 8- and 16-bit
+// quantisers, including blocks beyond the vector code's safe range (which fall back).
+func TestIDCTFastMatchesIslow(t *testing.T) {
+	rnd := rand.New(rand.NewSource(4))
+	for _, tc := range []struct {
+		name       string
+		density    int   // one coefficient in density is nonzero
+		coefRange  int32 // coefficients in ±coefRange
+		quantRange int32 // quantisers in 1…quantRange
+	}{
+		{"sparse-q75", 6, 60, 100},
+		{"dense-small", 1, 20, 50},
+		{"dense-large", 1, 1024, 16},
+		{"dc-heavy", 20, 2047, 255},
+		{"near-limit", 1, 128, 255}, // dequantised up to 32640, just under the vector code's bound
+		{"near-limit-sparse", 4, 128, 255},
+		{"beyond-safe", 2, 4000, 255},
+		{"16-bit-quant", 3, 300, 65535},
+		{"wide-coefficients", 2, 1 << 20, 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 2000 {
+				var coef, quant block
+				for i := range coef {
+					quant[i] = 1 + rnd.Int31n(tc.quantRange)
+					if i == 0 || rnd.Intn(tc.density) == 0 {
+						coef[i] = rnd.Int31n(2*tc.coefRange+1) - tc.coefRange
+					}
+				}
+				var want, got [3 * 8 * 10]uint8
+				idctIslow(want[3:], 10, &coef, &quant)
+				idctFast(got[3:], 10, &coef, &quant)
+				if got != want {
+					t.Fatalf("coefficients %v, quant %v: idctFast gives %v, idctIslow %v", coef, quant, got, want)
+				}
+			}
+		})
 	}
 }

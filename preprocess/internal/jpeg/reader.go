@@ -18,7 +18,12 @@
 // Changes from image/jpeg (Go 1.26): dct.go and writer.go dropped; idct.go
 // added; quantisation tables are kept in natural order and dequantisation
 // happens inside the IDCT, as in libjpeg; image/internal/imageutil replaced by
-// image/draw; no init registration. See NOTICE for the licences.
+// image/draw; no init registration; the input is read whole into memory and
+// the entropy decoder keeps a 64-bit bit buffer, with a fast path for
+// sequential blocks (whole-coefficient look-ups) that hands over to image/jpeg's
+// logic near the end of the data, so inputs are accepted and rejected exactly as
+// image/jpeg does; the IDCT has an AVX2 version (idct_amd64.go); a [Decoder]
+// reuses its buffers. See NOTICE for the licences.
 package jpeg
 
 import (
@@ -107,30 +112,32 @@ type Reader interface {
 	io.Reader
 }
 
-// bits holds the unprocessed bits that have been taken from the byte-stream.
-// The n least significant bits of a form the unread bits, to be read in MSB to
-// LSB order.
+// bits is the entropy decoder's bit buffer: up to 64 bits taken from the
+// byte-stuffed scan data, most significant first. It is refilled several bytes
+// at a time and stops at a marker or at the end of the input, so every bit in
+// it is data; end then says why no more can come.
 type bits struct {
-	a uint32 // accumulator.
-	m uint32 // mask. m==1<<(n-1) when n>0, with m==0 when n==0.
-	n int32  // the number of unread bits in a.
+	acc uint64 // the n unread bits, left-aligned (the next bit is bit 63).
+	n   uint32 // the number of unread bits in acc.
+	// end is the error a read beyond the buffered bits gives, nil while the
+	// data goes on: errMissingFF00 at a marker, errShortHuffmanData (or the
+	// reader's error) at the end of the input. These are the errors image/jpeg
+	// returns at the same point.
+	end error
 }
 
 type decoder struct {
-	r    io.Reader
-	bits bits
-	// bytes is a byte buffer, similar to a bufio.Reader, except that it
-	// has to be able to unread more than 1 byte, due to byte stuffing.
-	// Byte stuffing is specified in section F.1.2.3.
-	bytes struct {
-		// buf[i:j] are the buffered bytes read from the underlying
-		// io.Reader that haven't yet been passed further on.
-		buf  [4096]byte
-		i, j int
-		// nUnreadable is the number of bytes to back up i after
-		// overshooting. It can be 0, 1 or 2.
-		nUnreadable int
-	}
+	// data is the whole input and pos the offset of the next unread byte.
+	data []byte
+	pos  int
+	// readErr is what reading past the end of data gives: io.ErrUnexpectedEOF,
+	// or the reader's error when reading the input failed partway.
+	readErr error
+	// reference turns the fast paths off (the register-held block decoder,
+	// the DC-only and vector IDCTs), for the tests that check them against
+	// the general code.
+	reference     bool
+	bits          bits
 	width, height int
 
 	img1        *image.Gray
@@ -154,160 +161,50 @@ type decoder struct {
 	adobeTransform      uint8
 	eobRun              uint16 // End-of-Band run, specified in section G.1.2.2.
 
-	comp       [maxComponents]component
+	comp    [maxComponents]component
+	scanned uint8 // bit i: a scan included component i.
+	// planes and coefBufs are the storage of the sample planes and of
+	// progCoeffs, kept by a Decoder for the next image.
+	planes     []byte
+	coefBufs   [maxComponents][]block
 	progCoeffs [maxComponents][]block // Saved state between progressive-mode scans.
 	huff       [maxTc + 1][maxTh + 1]huffman
 	quant      [maxTq + 1]block // Quantization tables, in natural order.
 	tmp        [2 * blockSize]byte
 }
 
-// fill fills up the d.bytes.buf buffer from the underlying io.Reader. It
-// should only be called when there are no unread bytes in d.bytes.
-func (d *decoder) fill() error {
-	if d.bytes.i != d.bytes.j {
-		panic("jpeg: fill called when unread bytes exist")
-	}
-	// Move the last 2 bytes to the start of the buffer, in case we need
-	// to call unreadByteStuffedByte.
-	if d.bytes.j > 2 {
-		d.bytes.buf[0] = d.bytes.buf[d.bytes.j-2]
-		d.bytes.buf[1] = d.bytes.buf[d.bytes.j-1]
-		d.bytes.i, d.bytes.j = 2, 2
-	}
-	// Fill in the rest of the buffer.
-	n, err := d.r.Read(d.bytes.buf[d.bytes.j:])
-	d.bytes.j += n
-	if n > 0 {
-		return nil
-	}
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	return err
-}
-
-// unreadByteStuffedByte undoes the most recent readByteStuffedByte call,
-// giving a byte of data back from d.bits to d.bytes. The Huffman look-up table
-// requires at least 8 bits for look-up, which means that Huffman decoding can
-// sometimes overshoot and read one or two too many bytes. Two-byte overshoot
-// can happen when expecting to read a 0xff 0x00 byte-stuffed byte.
-func (d *decoder) unreadByteStuffedByte() {
-	d.bytes.i -= d.bytes.nUnreadable
-	d.bytes.nUnreadable = 0
-	if d.bits.n >= 8 {
-		d.bits.a >>= 8
-		d.bits.n -= 8
-		d.bits.m >>= 8
-	}
-}
-
-// readByte returns the next byte, whether buffered or not buffered. It does
-// not care about byte stuffing.
+// readByte returns the next byte. It does not care about byte stuffing.
 func (d *decoder) readByte() (x byte, err error) {
-	for d.bytes.i == d.bytes.j {
-		if err = d.fill(); err != nil {
-			return 0, err
-		}
+	if d.pos >= len(d.data) {
+		return 0, d.readErr
 	}
-	x = d.bytes.buf[d.bytes.i]
-	d.bytes.i++
-	d.bytes.nUnreadable = 0
+	x = d.data[d.pos]
+	d.pos++
 	return x, nil
 }
 
-// errMissingFF00 means that readByteStuffedByte encountered an 0xff byte (a
+// errMissingFF00 means that the entropy-coded data ended at an 0xff byte (a
 // marker byte) that wasn't the expected byte-stuffed sequence 0xff, 0x00.
 var errMissingFF00 = FormatError("missing 0xff00 sequence")
-
-// readByteStuffedByte is like readByte but is for byte-stuffed Huffman data.
-func (d *decoder) readByteStuffedByte() (x byte, err error) {
-	// Take the fast path if d.bytes.buf contains at least two bytes.
-	if d.bytes.i+2 <= d.bytes.j {
-		x = d.bytes.buf[d.bytes.i]
-		d.bytes.i++
-		d.bytes.nUnreadable = 1
-		if x != 0xff {
-			return x, err
-		}
-		if d.bytes.buf[d.bytes.i] != 0x00 {
-			return 0, errMissingFF00
-		}
-		d.bytes.i++
-		d.bytes.nUnreadable = 2
-		return 0xff, nil
-	}
-
-	d.bytes.nUnreadable = 0
-
-	x, err = d.readByte()
-	if err != nil {
-		return 0, err
-	}
-	d.bytes.nUnreadable = 1
-	if x != 0xff {
-		return x, nil
-	}
-
-	x, err = d.readByte()
-	if err != nil {
-		return 0, err
-	}
-	d.bytes.nUnreadable = 2
-	if x != 0x00 {
-		return 0, errMissingFF00
-	}
-	return 0xff, nil
-}
 
 // readFull reads exactly len(p) bytes into p. It does not care about byte
 // stuffing.
 func (d *decoder) readFull(p []byte) error {
-	// Unread the overshot bytes, if any.
-	if d.bytes.nUnreadable != 0 {
-		if d.bits.n >= 8 {
-			d.unreadByteStuffedByte()
-		}
-		d.bytes.nUnreadable = 0
-	}
-
-	for {
-		n := copy(p, d.bytes.buf[d.bytes.i:d.bytes.j])
-		p = p[n:]
-		d.bytes.i += n
-		if len(p) == 0 {
-			break
-		}
-		if err := d.fill(); err != nil {
-			return err
-		}
+	n := copy(p, d.data[d.pos:])
+	d.pos += n
+	if n < len(p) {
+		return d.readErr
 	}
 	return nil
 }
 
 // ignore ignores the next n bytes.
 func (d *decoder) ignore(n int) error {
-	// Unread the overshot bytes, if any.
-	if d.bytes.nUnreadable != 0 {
-		if d.bits.n >= 8 {
-			d.unreadByteStuffedByte()
-		}
-		d.bytes.nUnreadable = 0
+	if len(d.data)-d.pos < n {
+		d.pos = len(d.data)
+		return d.readErr
 	}
-
-	for {
-		m := d.bytes.j - d.bytes.i
-		if m > n {
-			m = n
-		}
-		d.bytes.i += m
-		n -= m
-		if n == 0 {
-			break
-		}
-		if err := d.fill(); err != nil {
-			return err
-		}
-	}
+	d.pos += n
 	return nil
 }
 
@@ -530,9 +427,8 @@ func (d *decoder) processApp14Marker(n int) error {
 	return nil
 }
 
-// decode reads a JPEG image from r and returns it as an image.Image.
-func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
-	d.r = r
+// decode reads a JPEG image from d.data and returns it as an image.Image.
+func (d *decoder) decode(configOnly bool) (image.Image, error) {
 
 	// Check for the Start Of Image marker.
 	if err := d.readFull(d.tmp[:2]); err != nil {
@@ -665,6 +561,9 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 			return nil, err
 		}
 	}
+	if d.img1 != nil || d.img3 != nil {
+		d.clearUnscanned()
+	}
 	if d.img1 != nil {
 		return d.img1, nil
 	}
@@ -781,17 +680,64 @@ func (d *decoder) convertToRGB() (image.Image, error) {
 	return img, nil
 }
 
+// newDecoder returns a decoder of data; readErr (nil for none) is the error
+// that cut data short when it was read.
+func newDecoder(data []byte, readErr error) *decoder {
+	if readErr == nil {
+		readErr = io.ErrUnexpectedEOF
+	}
+	return &decoder{data: data, readErr: readErr}
+}
+
+// A Decoder decodes JPEG files in memory one after another, keeping its state
+// and buffers (Huffman tables, sample planes, progressive coefficients) for the
+// next file, so that a worker decoding many files allocates little. The image
+// Decode returns uses those buffers: it is valid until the next Decode. The zero
+// value is ready; a Decoder is not safe for concurrent use.
+type Decoder struct {
+	d decoder
+}
+
+// Decode is [DecodeBytes] with the Decoder's buffers.
+func (dec *Decoder) Decode(data []byte) (image.Image, error) {
+	planes, coefBufs := dec.d.planes, dec.d.coefBufs
+	dec.d = decoder{data: data, readErr: io.ErrUnexpectedEOF, planes: planes, coefBufs: coefBufs}
+	img, err := dec.d.decode(false)
+	dec.d.data = nil // do not keep the input alive
+	return img, err
+}
+
+// readAll returns a decoder of everything r gives.
+func readAll(r io.Reader) *decoder {
+	data, err := io.ReadAll(r)
+	return newDecoder(data, err)
+}
+
 // Decode reads a JPEG image from r and returns it as an [image.Image].
 func Decode(r io.Reader) (image.Image, error) {
-	var d decoder
-	return d.decode(r, false)
+	return readAll(r).decode(false)
+}
+
+// DecodeBytes is [Decode] on a JPEG file in memory; the result does not
+// alias data.
+func DecodeBytes(data []byte) (image.Image, error) {
+	return newDecoder(data, nil).decode(false)
 }
 
 // DecodeConfig returns the color model and dimensions of a JPEG image without
 // decoding the entire image.
 func DecodeConfig(r io.Reader) (image.Config, error) {
-	var d decoder
-	if _, err := d.decode(r, true); err != nil {
+	return readAll(r).config()
+}
+
+// DecodeConfigBytes is [DecodeConfig] on a JPEG file in memory.
+func DecodeConfigBytes(data []byte) (image.Config, error) {
+	return newDecoder(data, nil).config()
+}
+
+// config parses the header as DecodeConfig does.
+func (d *decoder) config() (image.Config, error) {
+	if _, err := d.decode(true); err != nil {
 		return image.Config{}, err
 	}
 	switch d.nComp {

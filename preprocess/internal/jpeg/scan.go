@@ -8,10 +8,13 @@ import (
 	"image"
 )
 
-// makeImg allocates and initializes the destination image.
+// makeImg allocates and initializes the destination image, in d.planes when
+// that is large enough (a reused Decoder's): every sample inside the image is
+// written by the scans, or cleared by clearUnscanned.
 func (d *decoder) makeImg(mxx, myy int) {
 	if d.nComp == 1 {
-		m := image.NewGray(image.Rect(0, 0, 8*mxx, 8*myy))
+		w, h := 8*mxx, 8*myy
+		m := &image.Gray{Pix: d.planeBuf(w * h), Stride: w, Rect: image.Rect(0, 0, w, h)}
 		d.img1 = m.SubImage(image.Rect(0, 0, d.width, d.height)).(*image.Gray)
 		return
 	}
@@ -20,30 +23,76 @@ func (d *decoder) makeImg(mxx, myy int) {
 	v0 := d.comp[0].v
 	hRatio := h0 / d.comp[1].h
 	vRatio := v0 / d.comp[1].v
+	w, h := 8*h0*mxx, 8*v0*myy
+	// The chroma plane sizes are image.NewYCbCr's for a rectangle at the origin.
 	var subsampleRatio image.YCbCrSubsampleRatio
+	cw, ch := w, h
 	switch hRatio<<4 | vRatio {
 	case 0x11:
 		subsampleRatio = image.YCbCrSubsampleRatio444
 	case 0x12:
 		subsampleRatio = image.YCbCrSubsampleRatio440
+		ch = (h + 1) / 2
 	case 0x21:
 		subsampleRatio = image.YCbCrSubsampleRatio422
+		cw = (w + 1) / 2
 	case 0x22:
 		subsampleRatio = image.YCbCrSubsampleRatio420
+		cw, ch = (w+1)/2, (h+1)/2
 	case 0x41:
 		subsampleRatio = image.YCbCrSubsampleRatio411
+		cw = (w + 3) / 4
 	case 0x42:
 		subsampleRatio = image.YCbCrSubsampleRatio410
+		cw, ch = (w+3)/4, (h+1)/2
 	default:
 		panic("unreachable")
 	}
-	m := image.NewYCbCr(image.Rect(0, 0, 8*h0*mxx, 8*v0*myy), subsampleRatio)
+	buf := d.planeBuf(w*h + 2*cw*ch)
+	m := &image.YCbCr{
+		Y:              buf[: w*h : w*h],
+		Cb:             buf[w*h : w*h+cw*ch : w*h+cw*ch],
+		Cr:             buf[w*h+cw*ch:],
+		YStride:        w,
+		CStride:        cw,
+		SubsampleRatio: subsampleRatio,
+		Rect:           image.Rect(0, 0, w, h),
+	}
 	d.img3 = m.SubImage(image.Rect(0, 0, d.width, d.height)).(*image.YCbCr)
 
 	if d.nComp == 4 {
 		h3, v3 := d.comp[3].h, d.comp[3].v
 		d.blackPix = make([]byte, 8*h3*mxx*8*v3*myy)
 		d.blackStride = 8 * h3 * mxx
+	}
+}
+
+// planeBuf returns n bytes for the sample planes: d.planes reused when it is
+// large enough (its old contents left), else newly allocated and kept there.
+func (d *decoder) planeBuf(n int) []byte {
+	if cap(d.planes) < n {
+		d.planes = make([]byte, n)
+	}
+	return d.planes[:n]
+}
+
+// clearUnscanned zeroes the planes of components no scan wrote, as a newly
+// allocated image has them, where the planes were reused.
+func (d *decoder) clearUnscanned() {
+	for i := range d.nComp {
+		if d.scanned&(1<<i) != 0 {
+			continue
+		}
+		switch {
+		case d.img1 != nil:
+			clear(d.img1.Pix)
+		case i == 0:
+			clear(d.img3.Y)
+		case i == 1:
+			clear(d.img3.Cb)
+		case i == 2:
+			clear(d.img3.Cr)
+		}
 	}
 }
 
@@ -149,11 +198,19 @@ func (d *decoder) processSOS(n int) error {
 	if d.img1 == nil && d.img3 == nil {
 		d.makeImg(mxx, myy)
 	}
+	for i := range nComp {
+		d.scanned |= 1 << scan[i].compIndex
+	}
 	if d.progressive {
 		for i := 0; i < nComp; i++ {
 			compIndex := scan[i].compIndex
 			if d.progCoeffs[compIndex] == nil {
-				d.progCoeffs[compIndex] = make([]block, mxx*myy*d.comp[compIndex].h*d.comp[compIndex].v)
+				n := mxx * myy * d.comp[compIndex].h * d.comp[compIndex].v
+				if cap(d.coefBufs[compIndex]) < n {
+					d.coefBufs[compIndex] = make([]block, n)
+				}
+				d.progCoeffs[compIndex] = d.coefBufs[compIndex][:n]
+				clear(d.progCoeffs[compIndex])
 			}
 		}
 	}
@@ -214,6 +271,8 @@ func (d *decoder) processSOS(n int) error {
 						}
 					}
 
+					// acNZ is false when the block's AC coefficients are known to be zero.
+					acNZ := true
 					// Load the previous partially decoded coefficients, if applicable.
 					if d.progressive {
 						b = d.progCoeffs[compIndex][by*mxx*hi+bx]
@@ -227,6 +286,22 @@ func (d *decoder) processSOS(n int) error {
 						}
 					} else {
 						zig := zigStart
+						if !d.progressive && !d.reference {
+							// Sequential: the fast path decodes the block while the bit
+							// buffer holds enough data, and hands over to the code below
+							// (at coefficient zig) near the end of the data.
+							var done bool
+							var err error
+							zig, done, acNZ, err = d.decodeBlockFast(&b, &d.huff[dcTable][scan[i].td],
+								&d.huff[acTable][scan[i].ta], &dc[compIndex])
+							if err != nil {
+								return err
+							}
+							if done {
+								goto reconstruct
+							}
+							acNZ = true
+						}
 						if zig == 0 {
 							zig++
 							// Decode the DC coefficient, as specified in section F.2.2.1.
@@ -296,6 +371,16 @@ func (d *decoder) processSOS(n int) error {
 						// here to avoid wasted computation. Instead, reconstructBlock is called on each
 						// accumulated block by the reconstructProgressiveImage method after all of the
 						// SOS markers are processed.
+						continue
+					}
+				reconstruct:
+					if !acNZ && !d.reference {
+						// Only the DC coefficient can be nonzero.
+						dst, stride, err := d.blockDst(bx, by, int(compIndex))
+						if err != nil {
+							return err
+						}
+						idctDC(dst, stride, b[0], d.quant[d.comp[compIndex].tq][0])
 						continue
 					}
 					if err := d.reconstructBlock(&b, bx, by, int(compIndex)); err != nil {
@@ -464,26 +549,35 @@ func (d *decoder) reconstructProgressiveImage() error {
 // reconstructBlock dequantizes, performs the inverse DCT and stores the block
 // to the image, as libjpeg's jpeg_idct_islow does.
 func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
-	qt := &d.quant[d.comp[compIndex].tq]
-	dst, stride := []byte(nil), 0
-	if d.nComp == 1 {
-		dst, stride = d.img1.Pix[8*(by*d.img1.Stride+bx):], d.img1.Stride
-	} else {
-		switch compIndex {
-		case 0:
-			dst, stride = d.img3.Y[8*(by*d.img3.YStride+bx):], d.img3.YStride
-		case 1:
-			dst, stride = d.img3.Cb[8*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 2:
-			dst, stride = d.img3.Cr[8*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 3:
-			dst, stride = d.blackPix[8*(by*d.blackStride+bx):], d.blackStride
-		default:
-			return UnsupportedError("too many components")
-		}
+	dst, stride, err := d.blockDst(bx, by, compIndex)
+	if err != nil {
+		return err
 	}
-	idctIslow(dst, stride, b, qt)
+	if d.reference {
+		idctIslow(dst, stride, b, &d.quant[d.comp[compIndex].tq])
+		return nil
+	}
+	idctFast(dst, stride, b, &d.quant[d.comp[compIndex].tq])
 	return nil
+}
+
+// blockDst returns where block (bx, by) of a component goes: its first sample
+// and the row stride.
+func (d *decoder) blockDst(bx, by, compIndex int) ([]byte, int, error) {
+	if d.nComp == 1 {
+		return d.img1.Pix[8*(by*d.img1.Stride+bx):], d.img1.Stride, nil
+	}
+	switch compIndex {
+	case 0:
+		return d.img3.Y[8*(by*d.img3.YStride+bx):], d.img3.YStride, nil
+	case 1:
+		return d.img3.Cb[8*(by*d.img3.CStride+bx):], d.img3.CStride, nil
+	case 2:
+		return d.img3.Cr[8*(by*d.img3.CStride+bx):], d.img3.CStride, nil
+	case 3:
+		return d.blackPix[8*(by*d.blackStride+bx):], d.blackStride, nil
+	}
+	return nil, 0, UnsupportedError("too many components")
 }
 
 // findRST advances past the next RST restart marker that matches expectedRST.
