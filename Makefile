@@ -26,7 +26,7 @@ ENGINE ?= $(eval ENGINE := $(shell if docker info >/dev/null 2>&1; then echo doc
 # (Apache-2.0, MIT) and the Go modules the binary links.
 IMAGE_LICENSES := LicenseRef-spoofsense AND Apache-2.0 AND MIT AND BSD-3-Clause AND BSD-2-Clause AND CC-BY-4.0 AND OFL-1.1 AND (FTL OR GPL-2.0-or-later)
 
-.PHONY: all build models demo deps test bench bench-decode bench-all mutation fuzz-short clean image image-test image-load engine
+.PHONY: all build models demo deps test test-arm64 bench bench-decode bench-all mutation fuzz-short clean image image-test image-load engine
 
 all: build
 
@@ -49,13 +49,16 @@ demo: build
 	fi
 
 ## deps: what `make test` needs besides Go and ../shared: Debian's ONNX backend node tests
-## (libonnx-testdata, for the engine's conformance tests) and a C compiler (the race detector
-## needs cgo). Installed with apt-get when run as root; otherwise it says what to install.
+## (libonnx-testdata, for the engine's conformance tests), a C compiler (the race detector
+## needs cgo) and qemu-user-static (test-arm64 runs the arm64 tests under it). Installed with
+## apt-get when run as root; otherwise it says what to install.
 ONNX_NODE_TESTS := /usr/share/libonnx-testdata/data/node
+QEMU_ARM64 ?= qemu-aarch64-static
 deps:
 	@need=""; \
 	  [ -d $(ONNX_NODE_TESTS) ] || need="$$need libonnx-testdata"; \
 	  command -v gcc >/dev/null 2>&1 || need="$$need gcc libc6-dev"; \
+	  command -v $(QEMU_ARM64) >/dev/null 2>&1 || need="$$need qemu-user-static"; \
 	  if [ -n "$$need" ]; then \
 	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	      echo "make deps: apt-get install$$need"; \
@@ -68,8 +71,8 @@ deps:
 
 ## test: vet, gofmt, staticcheck (a go.mod tool, fetched like any module), the race-enabled
 ## tests (SIMD build), then the pipeline on the whole dev set without the race detector, with
-## the SIMD and with the fallback kernels, every fuzz target for 5s, then image-test where docker
-## or podman is there
+## the SIMD and with the fallback kernels, the arm64 build and its kernels under qemu
+## (test-arm64), every fuzz target for 5s, then image-test where docker or podman is there
 test: deps models
 	go vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')); \
@@ -79,9 +82,22 @@ test: deps models
 	go test -count=1 -tags embedmodels ./models/
 	CGO_ENABLED=0 go test -count=1 ./scorer/
 	GOEXPERIMENT= CGO_ENABLED=0 go test -count=1 ./scorer/...
+	$(MAKE) --no-print-directory test-arm64
 	$(MAKE) --no-print-directory fuzz-short FUZZTIME=5s
 	@if [ -n "$(ENGINE)" ]; then $(MAKE) --no-print-directory image-test ENGINE='$(ENGINE)'; \
 	  else echo "make test: image-test not run: no docker engine answers and podman is not installed (.ci/run installs it)"; fi
+
+## test-arm64: the arm64 build, checked on this amd64 machine: vet, staticcheck and a build for
+## GOARCH=arm64, then the kernels' tests and the engine's (golden, conformance) under qemu-user,
+## where the NEON kernels run (SPOOFSENSE_TEST_EXEC lets a test start its own binary again).
+## The engine's steady-state allocation test runs its NHWC layout only there: the NCHW one is
+## gonum's plain Go, tested natively above, and takes two minutes under qemu.
+test-arm64: deps
+	GOARCH=arm64 go vet ./scorer/... ./cmd/version/
+	GOARCH=arm64 CGO_ENABLED=0 go build ./...
+	GOARCH=arm64 $$(go tool -n staticcheck) ./scorer/...
+	GOARCH=arm64 CGO_ENABLED=0 SPOOFSENSE_TEST_EXEC=$(QEMU_ARM64) go test -count=1 -exec $(QEMU_ARM64) \
+	  -skip 'TestSteadyStateAllocs/.*/nchw' ./scorer/engine/kernels/ ./scorer/engine/
 
 engine:
 	@[ -n "$(ENGINE)" ] || { echo "make image: no container engine: docker info fails and podman is not installed (apt-get install podman runc)" >&2; exit 1; }

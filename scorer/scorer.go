@@ -577,7 +577,7 @@ func fromBox(b Box) preprocess.Box { return preprocess.Box{X: b.X, Y: b.Y, W: b.
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// Kernels names the inference kernels this process runs: "avx512", "avx2" or "portable" (see
+// Kernels names the inference kernels this process runs: "avx512", "avx2", "neon" or "portable" (see
 // scorer/engine/kernels: the best the build and CPU support, or SPOOFSENSE_KERNELS).
 func Kernels() string { return kernels.Variant() }
 

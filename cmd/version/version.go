@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -20,7 +21,7 @@ type Info struct {
 	Go         string // Go toolchain, e.g. go1.26.8
 	Platform   string // GOOS/GOARCH
 	Experiment string // GOEXPERIMENT of the build ("" when none)
-	Kernels    string // the engine's kernel variant in use: avx512, avx2 or portable
+	Kernels    string // the engine's kernel variant in use: avx512, avx2, neon or portable
 	KernelNote string // why the variant differs from the one asked for, if it does
 	Embedded   bool   // the binary carries the models
 }
@@ -56,14 +57,18 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 
 func write(ios *cmdutil.IOStreams, info Info) error {
 	exp := info.Experiment
-	if exp == "" {
+	switch {
+	case exp != "":
+	case strings.HasSuffix(info.Platform, "/arm64"):
+		exp = "none (arm64 needs none: its NEON kernels are Go assembly)"
+	default:
 		exp = "none (portable kernels only: build with GOEXPERIMENT=simd for the fast ones)"
 	}
 	models := "not embedded (read from --models, $SPOOFSENSE_MODELS or the cache)"
 	if info.Embedded {
 		models = "embedded"
 	}
-	_, err := fmt.Fprintf(ios.Out, "spoofsense %s\ngo         %s %s\nexperiment %s\nkernels    %s (force one with SPOOFSENSE_KERNELS=avx512|avx2|portable)\nmodels     %s\n",
+	_, err := fmt.Fprintf(ios.Out, "spoofsense %s\ngo         %s %s\nexperiment %s\nkernels    %s (force one with SPOOFSENSE_KERNELS=avx512|avx2|neon|portable)\nmodels     %s\n",
 		info.Version, info.Go, info.Platform, exp, info.Kernels, models)
 	if err == nil && info.KernelNote != "" {
 		_, err = fmt.Fprintf(ios.Out, "note       %s\n", info.KernelNote)

@@ -55,8 +55,9 @@
 // `ort-bench --threads 1 --runs 200`, onnxruntime 1.30, on the same models, in the same
 // run), 2026-12-01, "AMD EPYC" (KVM, AVX-512), Go 1.26.8, on a machine shared with other
 // builds (±10%). The avx2 rows are what a CPU without AVX-512 runs (SPOOFSENSE_KERNELS=avx2,
-// or GODEBUG=cpu.avx512f=off: the same within noise); portable is the build without
-// GOEXPERIMENT=simd (`go install`, arm64):
+// or GODEBUG=cpu.avx512f=off: the same within noise); portable is the amd64 build without
+// GOEXPERIMENT=simd (`go install`). arm64 builds run the NEON kernels, whose speed is not
+// measured (no arm64 machine here; the tests run them under qemu):
 //
 //	model               avx512   avx2      portable   onnxruntime   avx512 / avx2 / portable vs ort
 //	MiniFASNetV2        0.50 ms  0.82 ms    6.8 ms      1.21 ms      0.41 / 0.68 / 5.6

@@ -43,9 +43,6 @@ func depthwiseSIMD(v impl, x []float32, h, w int, dw *DepthwiseWeights, y []floa
 	return true
 }
 
-// dwBandFloats is the output size of a band of rows in depthwiseSIMD.
-const dwBandFloats = 4 << 10
-
 // dwGenericBlock computes output pixels [oy0,oy1)×[ox0,ox1) (of an output ow pixels wide)
 // of channel block cb for any window, checking every tap against the input bounds.
 func dwGenericBlock(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvGeom, yp unsafe.Pointer, oy0, oy1, ox0, ox1, ow int, e *epiPtrs) {
@@ -182,16 +179,4 @@ func dw3x3Edge(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g *ConvGe
 		acc.Store((*[16]float32)(unsafe.Add(yp, out*4)))
 	}
 	archsimd.ClearAVXUpperBits()
-}
-
-// ceilDiv returns ⌈a/b⌉ for a ≥ 0, b > 0.
-func ceilDiv(a, b int) int { return (a + b - 1) / b }
-
-// floorDiv returns ⌊a/b⌋ for b > 0 and any a.
-func floorDiv(a, b int) int {
-	q := a / b
-	if a%b != 0 && a < 0 {
-		q--
-	}
-	return q
 }

@@ -38,17 +38,19 @@
 //
 // # Implementations
 //
-// Three variants implement every kernel; one is chosen once, when the package is
+// Four variants implement every kernel; one is chosen once, when the package is
 // initialised, and [Variant] names it:
 //
 //   - "avx512": AVX-512 kernels (GOEXPERIMENT=simd builds on amd64, archsimd.X86.AVX512()).
 //   - "avx2": AVX2 + FMA kernels for CPUs without AVX-512 (same builds, archsimd.X86.AVX2()
 //     and FMA()). Lanes stays 16: each 16-channel group is two 8-wide vectors.
-//   - "portable": plain Go, every build and CPU (the only one without GOEXPERIMENT=simd or
-//     off amd64).
+//   - "neon": NEON (ASIMD) kernels in Go assembly, every arm64 build (every arm64 CPU has
+//     NEON with FMLA; GOEXPERIMENT does not matter there).
+//   - "portable": plain Go, every build and CPU (the only one on amd64 without
+//     GOEXPERIMENT=simd and on other architectures).
 //
 // The fastest one the build and CPU run is taken, unless the SPOOFSENSE_KERNELS
-// environment variable ([KernelsEnv]) names another ("avx512", "avx2", "portable";
+// environment variable ([KernelsEnv]) names another ("avx512", "avx2", "neon", "portable";
 // "auto" or empty for the default). GODEBUG=cpu.avx512f=off hides AVX-512 from the
 // choice (what an AVX2-only CPU gets), GODEBUG=cpu.avx2=off AVX2. A name that is unknown
 // or that this build or CPU cannot run falls back to the default with a message on
@@ -84,6 +86,17 @@
 // kernel calls uses SSE instructions, which are slow with dirty upper halves. Inside a
 // kernel, a call that copies a struct (MOVUPS) stalls the same way: the 3×3 depthwise
 // border routine takes its ConvGeom by pointer for that reason (2× on small images).
+//
+// NEON (simd_arm64.go, *_arm64.s): 32 vector registers of 4 float32, so a 16-channel group
+// is four. The GEMM micro-kernel and the direct and planar convolutions are 6×16 tiles
+// (neonGemm6x16, neonConv6x16: 24 accumulators, 4 B or weight vectors, broadcasts by LD1R;
+// 24 FMLA per 4-register load and 6 broadcasts); the 3×3 depthwise interior runs 8
+// channels at a time with the 18 weight vectors in registers (one FMLA per loaded vector),
+// border pixels and other windows through a tap-address list (neonTaps). Each kernel
+// writes a tile; neonStore applies the epilogue on the way to the output. The Go arm64
+// assembler has no mnemonic for the vector FADD, FMAX and FMIN, which neon_arm64.h encodes
+// as WORDs. The tests run these kernels under qemu-user (make test-arm64): correctness is
+// checked on these amd64 machines, speed is not measured.
 //
 // # Measured speed
 //

@@ -21,9 +21,6 @@ func gemmSIMD(v impl, m, n, k int, a []float32, lda int, pb *PackedB, c []float3
 	return true
 }
 
-// gemmL2Floats bounds the block of A rows kept hot while every B panel passes over it.
-const gemmL2Floats = 32 << 10
-
 // gemmAVX512 runs the micro-kernels over blocks of A rows (gemmL2Floats at a time), each
 // block against every B panel in turn.
 func gemmAVX512(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) {

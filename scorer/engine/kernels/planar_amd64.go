@@ -7,10 +7,6 @@ import (
 	"unsafe"
 )
 
-// maxPlanarTaps bounds cin·KH·KW for the fast path of planarSIMD (a stem convolution has
-// 3·3·3 = 27).
-const maxPlanarTaps = 64
-
 // planarSIMD runs PlanarConv with AVX-512 and reports whether it could: six output
 // pixels of a row times one 16-channel block at a time where the whole window row lies
 // inside the input, one pixel at a time elsewhere.
@@ -28,22 +24,13 @@ func planarSIMD(v impl, x []float32, h, w int, pw *PlanarConvWeights, y []float3
 	xp := unsafe.Pointer(unsafe.SliceData(x))
 	yp := unsafe.Pointer(unsafe.SliceData(y))
 	// Output columns [ox0, ox1) have every tap column inside the input.
-	ox0 := min(ow, ceilDiv(g.PadLeft, g.StrideW))
-	ox1 := max(ox0, min(ow, floorDiv(w-1-(g.KW-1)*g.DilationW+g.PadLeft, g.StrideW)+1))
+	ox0, ox1 := interiorCols(g, w, ow)
 	// Offsets of the taps from a pixel's first one, in weight order, for the fast path.
 	var offsBuf [maxPlanarTaps]int32
 	taps := pw.cin * g.KH * g.KW
-	offs := offsBuf[:min(taps, maxPlanarTaps)]
+	var offs []int32
 	if taps <= maxPlanarTaps {
-		t := 0
-		for ci := 0; ci < pw.cin; ci++ {
-			for ky := 0; ky < g.KH; ky++ {
-				for kx := 0; kx < g.KW; kx++ {
-					offs[t] = int32((ci*h+ky*g.DilationH)*w + kx*g.DilationW)
-					t++
-				}
-			}
-		}
+		offs = planarOffsets(pw, h, w, &offsBuf)
 	}
 	wb := unsafe.Pointer(unsafe.SliceData(pw.w))
 	for oy := 0; oy < oh; oy++ {
@@ -150,35 +137,13 @@ func convDirectSIMD(v impl, x []float32, h, w int, cw *ConvWeights, y, scratch [
 	default:
 		return false
 	}
-	g := cw.geom
-	cinP := Pad16(cw.cin)
-	padInput(x, h, w, cinP, g, scratch)
-	wp := w + g.PadLeft + g.PadRight
-	// The tap offsets, in the packed weight order (ky, kx, ci), from a pixel's first tap.
-	k := cw.pb.k
 	var offsBuf [maxDirectTaps]int32
-	var offs []int32
-	if k <= maxDirectTaps {
-		offs = offsBuf[:k]
-	} else {
-		offs = make([]int32, k) // only for windows far larger than any shipped model's
-	}
-	t := 0
-	for ky := 0; ky < g.KH; ky++ {
-		for kx := 0; kx < g.KW; kx++ {
-			for ci := 0; ci < cw.cin; ci++ {
-				offs[t] = int32((ky*g.DilationH*wp+kx*g.DilationW)*cinP + ci)
-				t++
-			}
-		}
-	}
+	d := prepareDirect(x, h, w, cw, scratch, offsBuf[:])
+	offs, wt, s := d.offs, d.wt, d.s
 	e := makeEpiPtrs(ep)
-	xp := unsafe.Pointer(unsafe.SliceData(scratch))
 	yp := unsafe.Pointer(unsafe.SliceData(y))
-	wt := unsafe.Pointer(unsafe.SliceData(cw.pb.data))
-	s := g.StrideW * cinP * 4
 	for oy := 0; oy < oh; oy++ {
-		row := unsafe.Add(xp, oy*g.StrideH*wp*cinP*4)
+		row := unsafe.Add(d.x, oy*d.rs)
 		ox := 0
 		for ; ox+6 <= ow; ox += 6 {
 			planar6(unsafe.Add(row, ox*s), offs, s, wt, Lanes, yp, 0, e, (oy*ow+ox)*Lanes)
@@ -189,9 +154,6 @@ func convDirectSIMD(v impl, x []float32, h, w int, cw *ConvWeights, y, scratch [
 	}
 	return true
 }
-
-// maxDirectTaps bounds KH·KW·cin for the stack-allocated tap table of convDirectSIMD.
-const maxDirectTaps = 4096
 
 // direct1 is planar6 for one output pixel of 16 channels.
 func direct1(x unsafe.Pointer, offs []int32, wt unsafe.Pointer, y unsafe.Pointer, e *epiPtrs, out int) {
@@ -213,19 +175,4 @@ func direct1(x unsafe.Pointer, offs []int32, wt unsafe.Pointer, y unsafe.Pointer
 	}
 	c0.Store(ptrAt(y, out))
 	archsimd.ClearAVXUpperBits()
-}
-
-// padInput copies the h×w NHWC tensor x (cinP channels) into dst, surrounded by g's zero
-// padding.
-func padInput(x []float32, h, w, cinP int, g ConvGeom, dst []float32) {
-	wp := w + g.PadLeft + g.PadRight
-	rowLen := wp * cinP
-	clear(dst[:g.PadTop*rowLen])
-	for y := 0; y < h; y++ {
-		row := dst[(g.PadTop+y)*rowLen : (g.PadTop+y+1)*rowLen]
-		clear(row[:g.PadLeft*cinP])
-		copy(row[g.PadLeft*cinP:(g.PadLeft+w)*cinP], x[y*w*cinP:(y+1)*w*cinP])
-		clear(row[(g.PadLeft+w)*cinP:])
-	}
-	clear(dst[(g.PadTop+h)*rowLen : (g.PadTop+h+g.PadBottom)*rowLen])
 }

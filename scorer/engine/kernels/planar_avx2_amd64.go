@@ -16,22 +16,13 @@ func planarAVX2(x []float32, h, w int, pw *PlanarConvWeights, y []float32, oh, o
 	xp := unsafe.Pointer(unsafe.SliceData(x))
 	yp := unsafe.Pointer(unsafe.SliceData(y))
 	// Output columns [ox0, ox1) have every tap column inside the input.
-	ox0 := min(ow, ceilDiv(g.PadLeft, g.StrideW))
-	ox1 := max(ox0, min(ow, floorDiv(w-1-(g.KW-1)*g.DilationW+g.PadLeft, g.StrideW)+1))
+	ox0, ox1 := interiorCols(g, w, ow)
 	// Offsets of the taps from a pixel's first one, in weight order, for the fast path.
 	var offsBuf [maxPlanarTaps]int32
 	taps := pw.cin * g.KH * g.KW
-	offs := offsBuf[:min(taps, maxPlanarTaps)]
+	var offs []int32
 	if taps <= maxPlanarTaps {
-		t := 0
-		for ci := 0; ci < pw.cin; ci++ {
-			for ky := 0; ky < g.KH; ky++ {
-				for kx := 0; kx < g.KW; kx++ {
-					offs[t] = int32((ci*h+ky*g.DilationH)*w + kx*g.DilationW)
-					t++
-				}
-			}
-		}
+		offs = planarOffsets(pw, h, w, &offsBuf)
 	}
 	wb := unsafe.Pointer(unsafe.SliceData(pw.w))
 	var tile [96]float32
@@ -103,37 +94,15 @@ func avx2Conv6x16(offs *int32, n int, x unsafe.Pointer, s int, wt unsafe.Pointer
 // row's pixels six at a time through avx2Conv6x16, the last ones one at a time
 // (avx2Conv1x16).
 func convDirectAVX2(x []float32, h, w int, cw *ConvWeights, y, scratch []float32, oh, ow int, ep *Epilogue) {
-	g := cw.geom
-	cinP := Pad16(cw.cin)
-	padInput(x, h, w, cinP, g, scratch)
-	wp := w + g.PadLeft + g.PadRight
-	// The tap offsets, in the packed weight order (ky, kx, ci), from a pixel's first tap.
-	k := cw.pb.k
 	var offsBuf [maxDirectTaps]int32
-	var offs []int32
-	if k <= maxDirectTaps {
-		offs = offsBuf[:k]
-	} else {
-		offs = make([]int32, k) // only for windows far larger than any shipped model's
-	}
-	t := 0
-	for ky := 0; ky < g.KH; ky++ {
-		for kx := 0; kx < g.KW; kx++ {
-			for ci := 0; ci < cw.cin; ci++ {
-				offs[t] = int32((ky*g.DilationH*wp+kx*g.DilationW)*cinP + ci)
-				t++
-			}
-		}
-	}
+	d := prepareDirect(x, h, w, cw, scratch, offsBuf[:])
+	offs, wt, s := d.offs, d.wt, d.s
 	e := makeEpiPtrs(ep)
-	xp := unsafe.Pointer(unsafe.SliceData(scratch))
 	yp := unsafe.Pointer(unsafe.SliceData(y))
-	wt := unsafe.Pointer(unsafe.SliceData(cw.pb.data))
-	s := g.StrideW * cinP * 4
 	var tile [96]float32
 	var px [16]float32
 	for oy := 0; oy < oh; oy++ {
-		row := unsafe.Add(xp, oy*g.StrideH*wp*cinP*4)
+		row := unsafe.Add(d.x, oy*d.rs)
 		ox := 0
 		for ; ox+6 <= ow; ox += 6 {
 			avx2Conv6x16(&offs[0], len(offs), unsafe.Add(row, ox*s), s, wt, Lanes*4, &tile)

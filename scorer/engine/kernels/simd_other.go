@@ -1,4 +1,4 @@
-//go:build !goexperiment.simd || !amd64
+//go:build !arm64 && !(goexperiment.simd && amd64)
 
 package kernels
 
@@ -10,7 +10,7 @@ func whyNot(v impl) string {
 	if v == implPortable {
 		return ""
 	}
-	return "this build has no SIMD kernels (build with GOEXPERIMENT=simd on amd64)"
+	return "this build has no SIMD kernels (build with GOEXPERIMENT=simd on amd64; arm64 builds have NEON)"
 }
 
 // gemmSIMD reports false: this build has no SIMD kernels, so Gemm uses gemmPortable.

@@ -16,6 +16,7 @@ const (
 	implPortable impl = iota // plain Go, every build and CPU
 	implAVX2                 // 256-bit AVX2 + FMA (GOEXPERIMENT=simd, amd64)
 	implAVX512               // 512-bit AVX-512 (GOEXPERIMENT=simd, amd64)
+	implNEON                 // 128-bit NEON (ASIMD) in Go assembly, every arm64 build
 )
 
 // String returns the variant's name, as SPOOFSENSE_KERNELS spells it.
@@ -27,12 +28,14 @@ func (v impl) String() string {
 		return "avx2"
 	case implAVX512:
 		return "avx512"
+	case implNEON:
+		return "neon"
 	}
 	return fmt.Sprintf("impl(%d)", uint8(v))
 }
 
 // allImpls lists every variant, fastest first.
-var allImpls = []impl{implAVX512, implAVX2, implPortable}
+var allImpls = []impl{implAVX512, implAVX2, implNEON, implPortable}
 
 // supportedImpls returns the variants this build can run on this CPU, fastest first.
 func supportedImpls() []impl {
@@ -45,8 +48,8 @@ func supportedImpls() []impl {
 	return out
 }
 
-// KernelsEnv is the environment variable that forces a kernel variant: "avx512", "avx2" or
-// "portable" ("" or "auto": the fastest this build and CPU run). It is read once, when the
+// KernelsEnv is the environment variable that forces a kernel variant: "avx512", "avx2",
+// "neon" or "portable" ("" or "auto": the fastest this build and CPU run). It is read once, when the
 // package is initialised. GODEBUG=cpu.avx512f=off (or cpu.avx2=off) hides a CPU feature
 // from the automatic choice the same way.
 const KernelsEnv = "SPOOFSENSE_KERNELS"
@@ -80,11 +83,11 @@ func selectImpl(env string) (impl, error) {
 		}
 		return v, nil
 	}
-	return best, fmt.Errorf("%s=%s: unknown kernel variant (want avx512, avx2, portable or auto); using %s", KernelsEnv, env, best)
+	return best, fmt.Errorf("%s=%s: unknown kernel variant (want avx512, avx2, neon, portable or auto); using %s", KernelsEnv, env, best)
 }
 
 // Variant returns the name of the kernel variant this binary runs on this CPU: "avx512",
-// "avx2" or "portable".
+// "avx2", "neon" or "portable".
 func Variant() string { return selected.String() }
 
 // VariantError reports why the variant asked for in the SPOOFSENSE_KERNELS environment
@@ -92,5 +95,5 @@ func Variant() string { return selected.String() }
 // The message was also written to standard error at start-up.
 func VariantError() error { return selectErr }
 
-// Accelerated reports whether the kernels run vectorised (AVX-512 or AVX2) on this CPU.
+// Accelerated reports whether the kernels run vectorised (AVX-512, AVX2 or NEON) on this CPU.
 func Accelerated() bool { return selected != implPortable }
