@@ -9,26 +9,37 @@ import "simd/archsimd"
 func expSIMD(v impl, dst, src []float32) bool {
 	switch v {
 	case implAVX512:
-		i := 0
-		for ; i+16 <= len(src); i += 16 {
-			exp16(archsimd.LoadFloat32x16Slice(src[i:])).StoreSlice(dst[i:])
-		}
-		if i < len(src) {
-			exp16(archsimd.LoadFloat32x16SlicePart(src[i:])).StoreSlicePart(dst[i:])
-		}
+		apply16(dst, src, exp16)
 	case implAVX2:
-		i := 0
-		for ; i+8 <= len(src); i += 8 {
-			exp8(archsimd.LoadFloat32x8Slice(src[i:])).StoreSlice(dst[i:])
-		}
-		if i < len(src) {
-			exp8(archsimd.LoadFloat32x8SlicePart(src[i:])).StoreSlicePart(dst[i:])
-		}
+		apply8(dst, src, exp8)
 	default:
 		return false
 	}
 	archsimd.ClearAVXUpperBits()
 	return true
+}
+
+// apply16 stores f of each 16 consecutive elements of src into dst, the tail of fewer
+// loaded (zero-filled) and stored partially. dst is at least as long as src.
+func apply16(dst, src []float32, f func(vec) vec) {
+	i := 0
+	for ; i+16 <= len(src); i += 16 {
+		f(archsimd.LoadFloat32x16Slice(src[i:])).StoreSlice(dst[i:])
+	}
+	if i < len(src) {
+		f(archsimd.LoadFloat32x16SlicePart(src[i:])).StoreSlicePart(dst[i:])
+	}
+}
+
+// apply8 is apply16 with 8-lane AVX2 vectors.
+func apply8(dst, src []float32, f func(vec8) vec8) {
+	i := 0
+	for ; i+8 <= len(src); i += 8 {
+		f(archsimd.LoadFloat32x8Slice(src[i:])).StoreSlice(dst[i:])
+	}
+	if i < len(src) {
+		f(archsimd.LoadFloat32x8SlicePart(src[i:])).StoreSlicePart(dst[i:])
+	}
 }
 
 // exp16 is exp32 on 16 lanes; VSCALEFPS applies 2^n, with overflow and subnormals right.
@@ -69,7 +80,9 @@ func exp8(x vec8) vec8 {
 }
 
 // softmaxPairsSIMD runs SoftmaxRows for rows of two with AVX-512 or AVX2 and reports
-// whether it could: 8 (or 4) rows per vector, the partner of each lane one swap away.
+// whether it could: 8 (or 4) rows per vector, the partner of each lane one swap away. Its
+// loops are written out rather than given to apply16 as a closure over the permutation:
+// that indirect call cost 12% (BenchmarkSoftmaxPairs, CPU time).
 func softmaxPairsSIMD(v impl, dst, src []float32) bool {
 	switch v {
 	case implAVX512:
