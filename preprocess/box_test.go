@@ -123,3 +123,56 @@ func TestCropWindowBorders(t *testing.T) {
 		}
 	}
 }
+
+// refLaplacianVariance is LaplacianVariance as its doc defines it: the luma computed at
+// each of the five taps of every pixel, borders reflected with reflect101.
+func refLaplacianVariance(img *Image, box Box) float64 {
+	r := clipBox(img, box)
+	if r.Empty() {
+		return 0
+	}
+	w, h := img.Width, img.Height
+	lumaAt := func(x, y int) int32 {
+		x, y = reflect101(x, w), reflect101(y, h)
+		i := 3 * (y*w + x)
+		return luma(img.Pix[i], img.Pix[i+1], img.Pix[i+2])
+	}
+	var sum, sumSq float64
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			l := float64(lumaAt(x-1, y) + lumaAt(x+1, y) + lumaAt(x, y-1) + lumaAt(x, y+1) - 4*lumaAt(x, y))
+			sum += l
+			sumSq += l * l
+		}
+	}
+	n := float64(r.Dx() * r.Dy())
+	mean := sum / n
+	return max(0, sumSq/n-mean*mean)
+}
+
+func TestLaplacianVarianceMatchesDefinition(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		w, h int
+		box  Box
+	}{
+		{"inside", 60, 40, Box{10, 5, 30, 20}},
+		{"whole image", 60, 40, Box{0, 0, 60, 40}},
+		{"beyond every border", 60, 40, Box{-5, -7, 80, 60}},
+		{"top-left corner", 33, 21, Box{-3, -3, 8, 9}},
+		{"bottom-right corner", 33, 21, Box{28, 15, 10, 10}},
+		{"one column", 20, 20, Box{19, 0, 1, 20}},
+		{"one row", 20, 20, Box{0, 0, 20, 1}},
+		{"1×1 image", 1, 1, Box{0, 0, 1, 1}},
+		{"one-row image", 17, 1, Box{0, 0, 17, 1}},
+		{"one-column image", 1, 17, Box{0, 0, 1, 17}},
+		{"outside", 20, 20, Box{30, 30, 5, 5}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			img := noiseImage(tt.w, tt.h, 7)
+			if got, want := LaplacianVariance(img, tt.box), refLaplacianVariance(img, tt.box); got != want {
+				t.Errorf("LaplacianVariance = %v, want %v", got, want)
+			}
+		})
+	}
+}

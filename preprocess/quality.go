@@ -56,22 +56,38 @@ func LaplacianVariance(img *Image, box Box) float64 {
 		return 0
 	}
 	w, h := img.Width, img.Height
-	lumaAt := func(x, y int) int32 {
-		x, y = reflect101(x, w), reflect101(y, h)
-		i := 3 * (y*w + x)
-		return luma(img.Pix[i], img.Pix[i+1], img.Pix[i+2])
+	// Luma of three rows (y−1, y, y+1) over the columns r.Min.X−1 … r.Max.X, rolled down
+	// the box, so that each pixel's luma is computed once per row it is read in, not five
+	// times. The sums are integers (exact in int64, as they were in float64).
+	n := r.Dx() + 2
+	buf := make([]int32, 3*n)
+	fill := func(dst []int32, y int) {
+		y = reflect101(y, h)
+		row := img.Pix[3*y*w : 3*(y+1)*w]
+		at := func(x int) int32 { return luma(row[3*x], row[3*x+1], row[3*x+2]) }
+		dst[0], dst[n-1] = at(reflect101(r.Min.X-1, w)), at(reflect101(r.Max.X, w))
+		in := row[3*r.Min.X : 3*r.Max.X]
+		d := dst[1 : n-1]
+		for i := range d {
+			d[i] = luma(in[3*i], in[3*i+1], in[3*i+2])
+		}
 	}
-	var sum, sumSq float64
+	up, mid, down := buf[:n], buf[n:2*n], buf[2*n:]
+	fill(up, r.Min.Y-1)
+	fill(mid, r.Min.Y)
+	var sum, sumSq int64
 	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			l := float64(lumaAt(x-1, y) + lumaAt(x+1, y) + lumaAt(x, y-1) + lumaAt(x, y+1) - 4*lumaAt(x, y))
+		fill(down, y+1)
+		for i := 1; i < n-1; i++ {
+			l := int64(up[i] + down[i] + mid[i-1] + mid[i+1] - 4*mid[i])
 			sum += l
 			sumSq += l * l
 		}
+		up, mid, down = mid, down, up
 	}
-	n := float64(r.Dx() * r.Dy())
-	mean := sum / n
-	return max(0, sumSq/n-mean*mean)
+	cnt := float64(r.Dx() * r.Dy())
+	mean := float64(sum) / cnt
+	return max(0, float64(sumSq)/cnt-mean*mean)
 }
 
 // BorderDistance returns the smallest distance in pixels between the box and the image borders

@@ -27,7 +27,7 @@ type resizeScratch struct {
 type resizeBuffers struct {
 	taps []hTap     // one per output column
 	rows [2][]int32 // horizontally resized source rows, scaled by resizeCoefScale
-	out  []uint8    // one output row, RGB
+	out  []uint8    // one output row, planar as the rows
 }
 
 func (s *resizeScratch) buffers(dw int) resizeBuffers {
@@ -56,7 +56,7 @@ func saturateInt16(f float32) int16 {
 // apart) to dw×dh exactly as OpenCV's cv::resize with INTER_LINEAR on 8-bit images: pixel
 // centres at +0.5, source coordinate (d+0.5)·(s/d)−0.5 clamped at the borders, no low-pass
 // filter when shrinking, 11-bit fixed-point weights, and the vertical pass rounded as OpenCV's
-// vectorised code does. Make one with newLinearResizer, then call row for dy = 0, 1, … dh−1.
+// vectorised code does. Make one with newLinearResizer, then call rows for dy = 0, 1, … dh−1.
 type linearResizer struct {
 	src            []uint8
 	stride, sw, sh int
@@ -83,11 +83,13 @@ func newLinearResizer(src []uint8, stride, sw, sh, dw, dh int, buf resizeBuffers
 		buf: buf, have: [2]int{-1, -1}}
 }
 
-// row returns output row dy (3·dw bytes, overwritten by the next call).
-func (z *linearResizer) row(dy int) []uint8 {
+// rows returns the two horizontally resized source rows that output row dy blends and
+// their vertical weights: rows of 3·dw values, planar (dw R, then dw G, then dw B),
+// overwritten by the next call. vresizeRow or kernels.ResizeBlend blends them.
+func (z *linearResizer) rows(dy int) (r0, r1 []int32, b0, b1 int32) {
 	// Rows are clamped to the image; the weights are not (OpenCV clamps only columns), which
 	// matters for the rounding of the vectorised blend.
-	sy, b0, b1 := linearCoord(dy, z.scaleY)
+	sy, w0, w1 := linearCoord(dy, z.scaleY)
 	y0 := max(0, min(sy, z.sh-1))
 	y1 := max(0, min(sy+1, z.sh-1))
 	upper, lower := z.first, 1-z.first
@@ -101,8 +103,7 @@ func (z *linearResizer) row(dy int) []uint8 {
 		z.fill(upper, y0)
 		z.fill(lower, y1)
 	}
-	vresizeRow(z.buf.out, z.buf.rows[upper], z.buf.rows[lower], int32(b0), int32(b1))
-	return z.buf.out
+	return z.buf.rows[upper], z.buf.rows[lower], int32(w0), int32(w1)
 }
 
 // fill makes buf.rows[i] hold source row y resized horizontally.
@@ -125,16 +126,17 @@ type hTap struct {
 	a0, a1 int32
 }
 
-// hresizeRow computes one horizontally resized row: D = S[p0]·α0 + S[p1]·α1 per channel.
+// hresizeRow computes one horizontally resized row, D = S[p0]·α0 + S[p1]·α1 per channel,
+// into dst as three planes of len(buf.taps) values (R, G, B).
 func hresizeRow(dst []int32, srow []uint8, buf *resizeBuffers) {
-	dst = dst[:3*len(buf.taps)]
+	n := len(buf.taps)
+	r, g, b := dst[:n], dst[n:2*n], dst[2*n:3*n]
 	for dx, t := range buf.taps {
 		s0 := srow[t.p0 : t.p0+3 : t.p0+3]
 		s1 := srow[t.p1 : t.p1+3 : t.p1+3]
-		d := dst[3*dx : 3*dx+3 : 3*dx+3]
-		d[0] = int32(s0[0])*t.a0 + int32(s1[0])*t.a1
-		d[1] = int32(s0[1])*t.a0 + int32(s1[1])*t.a1
-		d[2] = int32(s0[2])*t.a0 + int32(s1[2])*t.a1
+		r[dx] = int32(s0[0])*t.a0 + int32(s1[0])*t.a1
+		g[dx] = int32(s0[1])*t.a0 + int32(s1[1])*t.a1
+		b[dx] = int32(s0[2])*t.a0 + int32(s1[2])*t.a1
 	}
 }
 
@@ -163,7 +165,13 @@ func Resize(src *Image, r image.Rectangle, w, h int) (*Image, error) {
 	stride := src.Stride()
 	z := newLinearResizer(src.Pix[r.Min.Y*stride+3*r.Min.X:], stride, r.Dx(), r.Dy(), w, h, newResizeBuffers(w))
 	for dy := range h {
-		copy(dst.Pix[3*w*dy:], z.row(dy))
+		r0, r1, b0, b1 := z.rows(dy)
+		out := z.buf.out
+		vresizeRow(out, r0, r1, b0, b1)
+		px := dst.Pix[3*w*dy : 3*w*(dy+1)]
+		for x := range w { // planar to interleaved
+			px[3*x], px[3*x+1], px[3*x+2] = out[x], out[w+x], out[2*w+x]
+		}
 	}
 	return dst, nil
 }

@@ -3,6 +3,8 @@ package preprocess
 import (
 	"fmt"
 	"image"
+
+	"github.com/spoofsense/spoofsense/scorer/engine/kernels"
 )
 
 // Tensor sizes of the nets (NCHW, batch 1).
@@ -34,15 +36,11 @@ func DetectorInput(img *Image, dst []float32) []float32 {
 	var sc resizeScratch
 	z := newLinearResizer(img.Pix, img.Stride(), img.Width, img.Height, DetectorWidth, DetectorHeight, sc.buffers(DetectorWidth))
 	for dy := range DetectorHeight {
-		row := z.row(dy)[:3*DetectorWidth]
+		r0, r1, b0, b1 := z.rows(dy)
 		o := dy * DetectorWidth
-		r := dst[o : o+DetectorWidth]
-		g := dst[plane+o : plane+o+DetectorWidth]
-		b := dst[2*plane+o : 2*plane+o+DetectorWidth]
-		for x := range r {
-			r[x] = (float32(row[3*x]) - 127) / 128
-			g[x] = (float32(row[3*x+1]) - 127) / 128
-			b[x] = (float32(row[3*x+2]) - 127) / 128
+		for c := range 3 { // R, G, B rows into the R, G, B planes
+			h := c * DetectorWidth
+			kernels.ResizeBlend(dst[c*plane+o:c*plane+o+DetectorWidth], r0[h:h+DetectorWidth], r1[h:h+DetectorWidth], b0, b1, 127, 1.0/128)
 		}
 	}
 	return dst
@@ -73,15 +71,11 @@ func CropRegion(img *Image, r image.Rectangle, dst []float32) ([]float32, error)
 	stride := img.Stride()
 	z := newLinearResizer(img.Pix[r.Min.Y*stride+3*r.Min.X:], stride, r.Dx(), r.Dy(), CropSize, CropSize, sc.buffers(CropSize))
 	for dy := range CropSize {
-		row := z.row(dy)[:3*CropSize]
+		r0, r1, b0, b1 := z.rows(dy)
 		o := dy * CropSize
-		b := dst[o : o+CropSize]
-		g := dst[plane+o : plane+o+CropSize]
-		rr := dst[2*plane+o : 2*plane+o+CropSize]
-		for x := range b {
-			rr[x] = float32(row[3*x])
-			g[x] = float32(row[3*x+1])
-			b[x] = float32(row[3*x+2])
+		for c := range 3 { // R, G, B rows into the B, G, R planes
+			h, p := c*CropSize, (2-c)*plane
+			kernels.ResizeBlend(dst[p+o:p+o+CropSize], r0[h:h+CropSize], r1[h:h+CropSize], b0, b1, 0, 1)
 		}
 	}
 	return dst, nil

@@ -50,29 +50,31 @@
 //
 // # Measured speed
 //
-// Median milliseconds per Run on one core (`make bench`, which runs benchcmp.sh:
-// `go test -bench 'MiniFASNet|UltraFace' -cpu 1 -count 3` pinned with taskset, beside
-// `ort-bench --threads 1 --runs 200`, onnxruntime 1.30, on the same models, in the same
+// CPU milliseconds per Run on one core (`make bench`, which runs benchcmp.sh: the test
+// binary's CPU time for 220 runs minus that for 20, over 200, pinned with taskset, beside
+// the same for `ort-bench --threads 1`, onnxruntime 1.30, on the same models, in the same
 // run), 2026-12-01, "AMD EPYC" (KVM, AVX-512), Go 1.26.8, on a machine shared with other
-// builds (±10%). The avx2 rows are what a CPU without AVX-512 runs (SPOOFSENSE_KERNELS=avx2,
-// or GODEBUG=cpu.avx512f=off: the same within noise); portable is the amd64 build without
-// GOEXPERIMENT=simd (`go install`). arm64 builds run the NEON kernels, whose speed is not
-// measured (no arm64 machine here; the tests run them under qemu):
+// builds (load 7–12 on 2 cores: wall times were up to 5× their quiet values, CPU times
+// agree within ±8% between runs). The avx2 rows are what a CPU without AVX-512 runs
+// (SPOOFSENSE_KERNELS=avx2, or GODEBUG=cpu.avx512f=off: the same within noise); portable
+// is the amd64 build without GOEXPERIMENT=simd (`go install`). arm64 builds run the NEON
+// kernels, whose speed is not measured (no arm64 machine here; the tests run them under
+// qemu):
 //
 //	model               avx512   avx2      portable   onnxruntime   avx512 / avx2 / portable vs ort
-//	MiniFASNetV2        0.50 ms  0.82 ms    6.8 ms      1.21 ms      0.41 / 0.68 / 5.6
-//	MiniFASNetV1SE      0.52 ms  0.87 ms    6.9 ms      1.16 ms      0.45 / 0.75 / 5.9
-//	UltraFace RFB-320   1.67 ms  2.41 ms   15.6 ms      1.20 ms      1.40 / 2.02 / 13.0
-//	MiniFASNetV2SE-128  1.24 ms  2.19 ms   14.2 ms      4.95 ms      0.25 / 0.44 / 2.9
+//	MiniFASNetV2        0.46 ms  0.84 ms    6.5 ms      1.16 ms      0.39 / 0.72 / 5.7
+//	MiniFASNetV1SE      0.50 ms  0.91 ms    6.7 ms      1.14 ms      0.44 / 0.80 / 5.9
+//	UltraFace RFB-320   1.46 ms  2.31 ms   14.5 ms      1.20 ms      1.22 / 1.93 / 12.1
+//	MiniFASNetV2SE-128  1.19 ms  2.28 ms   14.5 ms      4.91 ms      0.24 / 0.46 / 3.0
 //
 // The AVX2 GEMM runs at ~125 GFLOP/s, which is one core's peak for 256-bit FMAs here (two
 // per cycle × 8 lanes × 2 FLOP at ~3.9 GHz; AVX-512 doubles it to ~250): UltraFace on
 // AVX2 is limited by its 66 M MACs of 1×1 convolution and the NCHW box decoding, not by
 // the kernels' code.
 //
-// BenchmarkLayers (profile_test.go) times every plan step. Of UltraFace's 2.5 ms with
-// SPOOFSENSE_KERNELS=avx2 (that profiling run) the 1×1 convolutions take 1.21 ms, the
-// depthwise ones 0.53 ms, the dense 3×3 ones 0.32 ms, the 3-channel stem 0.21 ms and the
-// box decoding after the heads (Softmax, Concat, Exp, Slice… on [1,4420,·] tensors, NCHW)
-// about 0.26 ms.
+// BenchmarkLayers (profile_test.go) times every plan step. Of UltraFace's run with
+// SPOOFSENSE_KERNELS=avx2 the 1×1 convolutions take 51%, the depthwise ones 22%, the dense
+// 3×3 ones 13%, the 3-channel stem 8% and the box decoding after the heads (Softmax,
+// Concat, Exp, Slice… on [1,4420,·] tensors, NCHW) 5%, about 0.12 ms (0.26 ms before Exp
+// and Softmax ran on the vectorised kernels.Exp and kernels.SoftmaxRows).
 package engine

@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"math"
+
+	"github.com/spoofsense/spoofsense/scorer/engine/kernels"
 )
 
 // binOp is an elementwise binary operator.
@@ -283,9 +285,7 @@ func applyUnary(op unaryOp, p0, p1 float32, x, out []float32) {
 			out[i] = float32(1 / (1 + math.Exp(-float64(v))))
 		}
 	case unExp:
-		for i, v := range x {
-			out[i] = float32(math.Exp(float64(v)))
-		}
+		kernels.Exp(out, x)
 	case unClip:
 		for i, v := range x {
 			out[i] = min(max(v, p0), p1)

@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"math"
+
+	"github.com/spoofsense/spoofsense/scorer/engine/kernels"
 )
 
 func compileBatchNorm(c *compileCtx) (compiled, error) {
@@ -83,6 +85,10 @@ func compileSoftmax(c *compileCtx) (compiled, error) {
 
 // softmax normalises x over the middle axis of an outer×length×inner layout.
 func softmax(x, out []float32, outer, length, inner int) {
+	if inner == 1 && length > 0 { // rows of consecutive elements: the kernel
+		kernels.SoftmaxRows(out[:outer*length], x[:outer*length], length)
+		return
+	}
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
 			base := o*length*inner + i

@@ -33,6 +33,7 @@ func TestConvMatchesReference(t *testing.T) {
 		{"big image, several chunks", 3, 16, 60, 80, same(3, 2, 1)},
 		{"3x3 s1 16->16 direct, 7 wide", 16, 16, 5, 7, same(3, 1, 1)},
 		{"3x3 s2 24->16 direct, odd", 24, 16, 9, 11, same(3, 2, 1)},
+		{"3x3 d2 16->16 direct, 31 wide: 12-, 6- and 1-pixel runs", 16, 16, 6, 31, same(3, 1, 2)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

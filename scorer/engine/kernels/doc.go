@@ -27,6 +27,11 @@
 //   - [PlanarConv](x, h, w, pw, y, ep): dense convolution of a planar (NCHW) input with few
 //     channels into NHWC, weights packed by [PackPlanarConv]: a network's stem, without
 //     converting the image to a padded NHWC tensor first.
+//   - [Exp](dst, src) and [SoftmaxRows](dst, src, n): e^x (Cephes expf, ≤ 4e-7 relative
+//     error) and softmax over rows of n, for a detector's box decoding.
+//   - [ResizeBlend](dst, r0, r1, b0, b1, sub, scale): the vertical pass of OpenCV's 8-bit
+//     INTER_LINEAR resize fused with a net input's normalisation, for the preprocess
+//     package's tensors.
 //
 // [Epilogue.ResidualFirst] adds the residual before the activation (a residual Add followed
 // by Relu).
@@ -55,7 +60,7 @@
 // choice (what an AVX2-only CPU gets), GODEBUG=cpu.avx2=off AVX2. A name that is unknown
 // or that this build or CPU cannot run falls back to the default with a message on
 // standard error ([VariantError]). The selection never changes afterwards; inside the
-// package, each kernel has a *With form (gemmWith, convWith, depthwiseWith, planarWith)
+// package, each kernel has a *With form (gemmWith, convWith, depthwiseWith, planarWith, expWith…)
 // that takes the variant as an argument, so the tests run every variant the machine
 // supports in one process and compare each, on odd shapes, tails and all epilogue
 // variants, with the plain reference implementations in reference_test.go.

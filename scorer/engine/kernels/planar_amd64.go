@@ -7,9 +7,10 @@ import (
 	"unsafe"
 )
 
-// planarSIMD runs PlanarConv with AVX-512 and reports whether it could: six output
-// pixels of a row times one 16-channel block at a time where the whole window row lies
-// inside the input, one pixel at a time elsewhere.
+// planarSIMD runs PlanarConv with AVX-512 and reports whether it could: twelve output
+// pixels of a row times one 16-channel block at a time (avx512Conv12x16), then six
+// (planar6), where the whole window row lies inside the input, one pixel at a time
+// elsewhere.
 func planarSIMD(v impl, x []float32, h, w int, pw *PlanarConvWeights, y []float32, oh, ow int, ep *Epilogue) bool {
 	switch v {
 	case implAVX2:
@@ -33,6 +34,8 @@ func planarSIMD(v impl, x []float32, h, w int, pw *PlanarConvWeights, y []float3
 		offs = planarOffsets(pw, h, w, &offsBuf)
 	}
 	wb := unsafe.Pointer(unsafe.SliceData(pw.w))
+	var tileBuf [12*Lanes + 16]float32
+	tile := align64(unsafe.Pointer(&tileBuf[0]))
 	for oy := 0; oy < oh; oy++ {
 		ky0, ky1 := 0, g.KH
 		for ky0 < g.KH && oy*g.StrideH-g.PadTop+ky0*g.DilationH < 0 {
@@ -48,6 +51,11 @@ func planarSIMD(v impl, x []float32, h, w int, pw *PlanarConvWeights, y []float3
 			}
 			if taps <= maxPlanarTaps && ky0 == 0 && ky1 == g.KH {
 				iy := oy*g.StrideH - g.PadTop
+				for ; ox+12 <= ox1; ox += 12 {
+					ix := ox*g.StrideW - g.PadLeft
+					avx512Conv12x16(&offs[0], len(offs), unsafe.Add(xp, (iy*w+ix)*4), g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP*4, tile)
+					store12x16(tile, yp, (oy*ow+ox)*pw.coutP+cb, pw.coutP, cb, e)
+				}
 				for ; ox+6 <= ox1; ox += 6 {
 					ix := ox*g.StrideW - g.PadLeft
 					planar6(unsafe.Add(xp, (iy*w+ix)*4), offs, g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP, yp, cb, e, (oy*ow+ox)*pw.coutP+cb)
@@ -125,8 +133,9 @@ func planar6(x unsafe.Pointer, offs []int32, s int, wt unsafe.Pointer, cp int, y
 
 // convDirectSIMD runs a dense NHWC convolution with 16 output channels directly: the input
 // is copied into scratch with its zero padding around it, so that every output pixel's
-// window lies inside, and six output pixels of a row at a time run through planar6 with
-// the tap offsets of the padded input; the row's last pixels run one at a time. It reports
+// window lies inside, and twelve output pixels of a row at a time run through
+// avx512Conv12x16, then six through planar6, with the tap offsets of the padded input; the
+// row's last pixels run one at a time. It reports
 // whether it could (AVX-512 present).
 func convDirectSIMD(v impl, x []float32, h, w int, cw *ConvWeights, y, scratch []float32, oh, ow int, ep *Epilogue) bool {
 	switch v {
@@ -142,9 +151,15 @@ func convDirectSIMD(v impl, x []float32, h, w int, cw *ConvWeights, y, scratch [
 	offs, wt, s := d.offs, d.wt, d.s
 	e := makeEpiPtrs(ep)
 	yp := unsafe.Pointer(unsafe.SliceData(y))
+	var tileBuf [12*Lanes + 16]float32
+	tile := align64(unsafe.Pointer(&tileBuf[0]))
 	for oy := 0; oy < oh; oy++ {
 		row := unsafe.Add(d.x, oy*d.rs)
 		ox := 0
+		for ; ox+12 <= ow; ox += 12 {
+			avx512Conv12x16(&offs[0], len(offs), unsafe.Add(row, ox*s), s, wt, Lanes*4, tile)
+			store12x16(tile, yp, (oy*ow+ox)*Lanes, Lanes, 0, e)
+		}
 		for ; ox+6 <= ow; ox += 6 {
 			planar6(unsafe.Add(row, ox*s), offs, s, wt, Lanes, yp, 0, e, (oy*ow+ox)*Lanes)
 		}
@@ -174,5 +189,28 @@ func direct1(x unsafe.Pointer, offs []int32, wt unsafe.Pointer, y unsafe.Pointer
 		c0 = e.finish(c0, 0, out)
 	}
 	c0.Store(ptrAt(y, out))
+	archsimd.ClearAVXUpperBits()
+}
+
+// avx512Conv12x16 (assembly, planar_avx512_amd64.s) writes the 12×16 tile of output pixels
+// 0..11 (first taps s bytes apart from x) times 16 channels over the n ≥ 1 taps at offsets
+// offs (floats, from pixel 0's first tap), tap t's weights at wt + t·ws bytes, to the 192
+// floats at tile (64-byte aligned), pixel after pixel.
+//
+//go:noescape
+func avx512Conv12x16(offs *int32, n int, x unsafe.Pointer, s int, wt unsafe.Pointer, ws int, tile unsafe.Pointer)
+
+// store12x16 applies e to the 12×16 tile t (pixels cp floats apart in y, starting at element
+// out, channels cb..cb+15) and stores it. The tile is apart from y so that a residual
+// aliasing y is read before it is overwritten.
+func store12x16(t unsafe.Pointer, y unsafe.Pointer, out, cp, cb int, e *epiPtrs) {
+	for p := 0; p < 12; p++ {
+		v := load(t, p*Lanes)
+		o := out + p*cp
+		if e != nil {
+			v = e.finish(v, cb, o)
+		}
+		v.Store(ptrAt(y, o))
+	}
 	archsimd.ClearAVXUpperBits()
 }
