@@ -1,6 +1,10 @@
 package scorer
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/spoofsense/spoofsense/preprocess"
+)
 
 // Verdict is the decision on one image.
 type Verdict string
@@ -64,21 +68,13 @@ type Result struct {
 	Models  []ModelVersion `json:"models,omitempty"`
 }
 
-// Box is an axis-aligned rectangle in pixels of the (EXIF-rotated) image.
-type Box struct {
-	X int `json:"x"`
-	Y int `json:"y"`
-	W int `json:"w"`
-	H int `json:"h"`
-}
-
 // Face is one detected face and, when it was scored, its liveness.
 type Face struct {
 	// DetectorBox is the UltraFace box in pixels; Box is the box the crops were taken around
 	// (equal to DetectorBox unless the box mode is "mapped").
-	DetectorBox   Box     `json:"detector_box"`
-	Box           Box     `json:"box"`
-	DetectorScore float64 `json:"detector_score"`
+	DetectorBox   preprocess.Box `json:"detector_box"`
+	Box           preprocess.Box `json:"box"`
+	DetectorScore float64        `json:"detector_score"`
 
 	Verdict  Verdict     `json:"verdict,omitempty"`
 	ProbReal float64     `json:"prob_real"`

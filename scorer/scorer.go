@@ -429,7 +429,7 @@ func (s *Scorer) Score(ctx context.Context, img *preprocess.Image) (Result, erro
 		if s.opts.Box == BoxMapped {
 			box = preprocess.MapBox(d.X1, d.Y1, d.X2, d.Y2, img.Width, img.Height)
 		}
-		faces[i] = Face{DetectorBox: toBox(raw), Box: toBox(box), DetectorScore: float64(d.Score)}
+		faces[i] = Face{DetectorBox: raw, Box: box, DetectorScore: float64(d.Score)}
 		if raw.Area() > largestArea {
 			largest, largestArea = i, raw.Area()
 		}
@@ -462,7 +462,7 @@ func (s *Scorer) Score(ctx context.Context, img *preprocess.Image) (Result, erro
 
 	// Quality checks (§1.6) on the chosen face.
 	t = time.Now()
-	res.Quality = s.opts.Quality.Check(img, fromBox(chosen.Box), res.FaceCount)
+	res.Quality = s.opts.Quality.Check(img, chosen.Box, res.FaceCount)
 	res.Timings.Quality = ms(time.Since(t))
 	switch {
 	case s.opts.Faces == FacesRejectMultiple && res.FaceCount > 1:
@@ -483,7 +483,7 @@ func (s *Scorer) Score(ctx context.Context, img *preprocess.Image) (Result, erro
 // crop buffer: a model planned for a batch of 3 (engine.LoadOptions.Batch) gave identical
 // logits and no measurable gain (BenchmarkNetCrops).
 func (s *Scorer) scoreFace(ctx context.Context, st *runState, img *preprocess.Image, f *Face, tm *Timings) error {
-	box := fromBox(f.Box)
+	box := f.Box
 	factors := multiCropFactors[:1]
 	if s.opts.Crops == CropsMulti {
 		factors = multiCropFactors[:]
@@ -571,9 +571,6 @@ func (s *Scorer) fail(res Result, err error) (Result, error) {
 	res.Verdict = ""
 	return res, err
 }
-
-func toBox(b preprocess.Box) Box   { return Box{X: b.X, Y: b.Y, W: b.W, H: b.H} }
-func fromBox(b Box) preprocess.Box { return preprocess.Box{X: b.X, Y: b.Y, W: b.W, H: b.H} }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 

@@ -177,7 +177,7 @@ func drawResult(img *image.RGBA, r scorer.Result) {
 			v = r.Verdict
 		}
 		c := verdictColor(v)
-		b := image.Rect(f.Box.X, f.Box.Y, f.Box.X+f.Box.W, f.Box.Y+f.Box.H)
+		b := f.Box.Rect()
 		drawFrame(img, b, thick, c)
 		drawLabel(img, b.Min, labelText(v, f.ProbReal, true), c, scale)
 	}

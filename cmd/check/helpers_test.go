@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/scorer"
 )
 
@@ -97,7 +98,7 @@ func (s *fakeScorer) ScoreReader(ctx context.Context, r io.Reader, name string) 
 		res.Verdict = scorer.Live
 	}
 	res.FaceCount = 1
-	box := scorer.Box{X: cfg.Width / 4, Y: cfg.Height / 4, W: cfg.Width / 2, H: cfg.Height / 2}
+	box := preprocess.Box{X: cfg.Width / 4, Y: cfg.Height / 4, W: cfg.Width / 2, H: cfg.Height / 2}
 	res.Face = &scorer.Face{DetectorBox: box, Box: box, DetectorScore: 0.99, Verdict: res.Verdict,
 		ProbReal: res.ProbReal, Score: res.Score}
 	return res, nil
