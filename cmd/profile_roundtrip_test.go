@@ -1,16 +1,20 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -21,25 +25,50 @@ import (
 	"github.com/spoofsense/spoofsense/scorer/profile"
 )
 
-// textScorer reads "images" whose content is their prob_real; anything else (the serve
-// self-test's PNG) has no face.
-type textScorer struct{ opts scorer.Options }
+// pixelScorer scores tiny PNGs that carry their prob_real (probImage): the first pixel holds
+// it in ten-thousandths, the second a marker; an image without the marker (the serve
+// self-test's) has no face. It decodes as the real scorer does, so check, eval and serve all
+// see what they would with real images.
+type pixelScorer struct{ opts scorer.Options }
 
-func (s textScorer) ScoreReader(_ context.Context, r io.Reader, name string) (scorer.Result, error) {
-	b, err := io.ReadAll(r)
+// faceMarker is the second pixel of a probImage.
+var faceMarker = [3]uint8{0x5a, 0xa5, 0x0f}
+
+// probImage encodes p (rounded to ten-thousandths) as a 2×1 PNG for pixelScorer and returns
+// the bytes and the rounded p.
+func probImage(t *testing.T, p float64) ([]byte, float64) {
+	t.Helper()
+	n := int(math.Round(p * 10000))
+	img := image.NewRGBA(image.Rect(0, 0, 2, 1))
+	img.Set(0, 0, color.RGBA{uint8(n >> 8), uint8(n), 0, 255})
+	img.Set(1, 0, color.RGBA{faceMarker[0], faceMarker[1], faceMarker[2], 255})
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), float64(n) / 10000
+}
+
+func (s pixelScorer) ScoreReader(ctx context.Context, r io.Reader, name string) (scorer.Result, error) {
+	d, err := scorer.Decode(r, name, s.opts.Limits)
 	if err != nil {
 		return scorer.Result{}, err
 	}
+	return s.ScoreDecoded(ctx, d)
+}
+
+func (s pixelScorer) ScoreDecoded(_ context.Context, d scorer.Decoded) (scorer.Result, error) {
 	th := s.opts.Threshold
 	if th == 0 {
 		th = scorer.DefaultThreshold
 	}
-	res := scorer.Result{File: name, Status: scorer.StatusOK, Threshold: th}
-	p, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
-	if err != nil {
+	res := scorer.Result{File: d.Name, Status: scorer.StatusOK, Threshold: th}
+	pix := d.Image.Pix
+	if len(pix) < 6 || [3]uint8(pix[3:6]) != faceMarker {
 		res.Verdict = scorer.NoFace
 		return res, nil
 	}
+	p := float64(int(pix[0])<<8|int(pix[1])) / 10000
 	res.ProbReal, res.FaceCount, res.Verdict = p, 1, scorer.Spoof
 	if p >= th {
 		res.Verdict = scorer.Live
@@ -53,7 +82,7 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	ios, _, out, errOut := cmdutil.Test()
 	f := &cmdutil.Factory{IOStreams: ios, Version: "v-test",
 		NewScorer: func(_ context.Context, opts scorer.Options) (cmdutil.ImageScorer, error) {
-			return textScorer{opts}, nil
+			return pixelScorer{opts}, nil
 		}}
 	code := Run(t.Context(), f, args)
 	return code, out.String(), errOut.String()
@@ -84,11 +113,11 @@ func TestProfileRoundTrip(t *testing.T) {
 					p += 0.35
 					label = "live"
 				}
-				name := fmt.Sprintf("%s-%s-%d.txt", ch.name, label, i)
-				if err := os.WriteFile(filepath.Join(dir, name), []byte(strconv.FormatFloat(p, 'f', 4, 64)), 0o644); err != nil {
+				name := fmt.Sprintf("%s-%s-%d.png", ch.name, label, i)
+				data, score := probImage(t, p)
+				if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 					t.Fatal(err)
 				}
-				score, _ := strconv.ParseFloat(strconv.FormatFloat(p, 'f', 4, 64), 64)
 				images = append(images, rtImage{filepath.Join(dir, name), ch.name, score, live})
 				rows = append(rows, name+","+label+","+ch.name)
 			}
@@ -165,7 +194,7 @@ func TestProfileRoundTrip(t *testing.T) {
 	// serve: /v1/check?channel= and a key bound to web on /antispoofing.
 	srv, err := serve.New(serve.Config{
 		NewScorer: func(_ context.Context, opts scorer.Options) (cmdutil.ImageScorer, error) {
-			return textScorer{opts}, nil
+			return pixelScorer{opts}, nil
 		},
 		Profile: p, ProfileFile: prof,
 		APIKeys: []string{"k-web", "k-any"}, KeyChannels: map[string]string{"k-web": "web"},

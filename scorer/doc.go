@@ -5,9 +5,11 @@
 //
 // # Using it from Go
 //
-// New loads the models, Score scores an image decoded by preprocess.Decode (ScoreReader decodes
-// and scores in one call), and Result.Verdict is the decision; see the example. Options' zero
-// value is the CLI's default: three nets, three crops each, threshold 0.55.
+// New loads the models, Score scores an image decoded by preprocess.Decode, and Result.Verdict
+// is the decision; see the example. Decode and ScoreDecoded do the same for a named input and
+// time the decode (check decodes once for the score and its --annotate copy), and ScoreReader
+// is the convenience that does both in one call. Options' zero value is the CLI's default:
+// three nets, three crops each, threshold 0.55.
 //
 // Where the models come from (Options.ModelsDir, then in this order when it is empty):
 // $SPOOFSENSE_MODELS; the models embedded in a binary built with -tags embedmodels (the build

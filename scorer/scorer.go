@@ -351,21 +351,49 @@ func (s *Scorer) Nets() []string { return slices.Clone(s.opts.Nets) }
 func (s *Scorer) Options() Options { return s.opts }
 
 // ScoreReader decodes one image from r (format sniffed, size limits and EXIF orientation
-// applied) and scores it. name is used in error messages and Result.File. A decode failure
-// returns a Result with Status "error" and the error, which wraps the preprocess error types;
-// an image without a face is not an error (verdict "no_face").
+// applied) and scores it: Decode with the scorer's limits, then ScoreDecoded. name is used in
+// error messages and Result.File. A decode failure returns a Result with Status "error" and the
+// error, an *InputError wrapping the preprocess error types; an image without a face is not an
+// error (verdict "no_face").
 func (s *Scorer) ScoreReader(ctx context.Context, r io.Reader, name string) (Result, error) {
-	start := time.Now()
-	img, err := preprocess.Decode(r, s.opts.Limits)
+	d, err := Decode(r, name, s.opts.Limits)
 	if err != nil {
-		err = &InputError{Name: displayName(name), Err: err}
 		return Result{File: name, Status: StatusError, Error: err.Error()}, err
 	}
-	decode := time.Since(start)
-	res, err := s.Score(ctx, img)
-	res.File = name
-	res.Timings.Decode = ms(decode)
-	res.Timings.Total = ms(time.Since(start))
+	return s.ScoreDecoded(ctx, d)
+}
+
+// Decoded is one image decoded for scoring: what Decode returns and ScoreDecoded takes. A
+// caller that needs the pixels too (check draws its --annotate copies on them) decodes once
+// and scores the same image.
+type Decoded struct {
+	// Name names the input, for Result.File and error messages.
+	Name string
+	// Image is the upright image.
+	Image *preprocess.Image
+	// DecodeTime is how long decoding took: the result's Timings.Decode.
+	DecodeTime time.Duration
+}
+
+// Decode reads one image from r as the scorer does — format sniffed, size limits applied,
+// EXIF orientation applied — for ScoreDecoded. A failure is an *InputError naming name.
+func Decode(r io.Reader, name string, limits preprocess.Limits) (Decoded, error) {
+	start := time.Now()
+	img, err := preprocess.Decode(r, limits)
+	if err != nil {
+		return Decoded{}, &InputError{Name: displayName(name), Err: err}
+	}
+	return Decoded{Name: name, Image: img, DecodeTime: time.Since(start)}, nil
+}
+
+// ScoreDecoded scores an image decoded by Decode, as Score does, and names the result after
+// the input: Result.File is d.Name, Timings.Decode is d.DecodeTime and Timings.Total includes it.
+func (s *Scorer) ScoreDecoded(ctx context.Context, d Decoded) (Result, error) {
+	start := time.Now()
+	res, err := s.Score(ctx, d.Image)
+	res.File = d.Name
+	res.Timings.Decode = ms(d.DecodeTime)
+	res.Timings.Total = ms(d.DecodeTime + time.Since(start))
 	return res, err
 }
 
