@@ -172,7 +172,7 @@ func TestCSV(t *testing.T) {
 		if len(row) != len(CSVHeader()) {
 			t.Errorf("row %d has %d columns", i+1, len(row))
 		}
-		if row[col["file"]] != r.File || row[col["status"]] != r.Status {
+		if row[col["file"]] != r.File || row[col["status"]] != string(r.Status) {
 			t.Errorf("row %d = %q, want file %q", i+1, row, r.File)
 		}
 	}

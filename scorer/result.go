@@ -17,10 +17,14 @@ const (
 	Rejected Verdict = "rejected" // a strict quality check failed; see Result.Quality
 )
 
-// Status says whether an input was scored at all.
+// Status says whether an input was scored at all; it is a result's "status" field.
+type Status string
+
+// Statuses. A Result's zero Status means nothing was said yet: commands fill in StatusOK for
+// a result without an error.
 const (
-	StatusOK    = "ok"
-	StatusError = "error"
+	StatusOK    Status = "ok"    // the image was read and scored, whatever the verdict
+	StatusError Status = "error" // the image could not be read or decoded; Result.Error says why
 )
 
 // Result is the outcome of scoring one image. Its JSON form is the one schema every output of
@@ -30,7 +34,7 @@ type Result struct {
 	File string `json:"file,omitempty"`
 	// Status is "ok" when the image was scored (whatever the verdict) and "error" when it could
 	// not be read or decoded; Error then says why.
-	Status string `json:"status"`
+	Status Status `json:"status"`
 	Error  string `json:"error,omitempty"`
 
 	Verdict Verdict `json:"verdict,omitempty"`
@@ -160,7 +164,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	if r.Status == StatusError {
 		return json.Marshal(struct {
 			File   string `json:"file,omitempty"`
-			Status string `json:"status"`
+			Status Status `json:"status"`
 			Error  string `json:"error,omitempty"`
 		}{r.File, r.Status, r.Error})
 	}
@@ -169,7 +173,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	type resultFields Result
 	out := struct {
 		File     string   `json:"file,omitempty"`
-		Status   string   `json:"status"`
+		Status   Status   `json:"status"`
 		Error    string   `json:"error,omitempty"`
 		Verdict  Verdict  `json:"verdict,omitempty"`
 		ProbReal *float64 `json:"prob_real,omitempty"`
