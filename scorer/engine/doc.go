@@ -30,21 +30,24 @@
 //
 // # Layouts and kernels
 //
-// When the SIMD kernels of the kernels sub-package are available (a GOEXPERIMENT=simd
-// build on a CPU with AVX-512 or AVX2 + FMA, kernels.Accelerated; kernels.Variant names
-// the variant, SPOOFSENSE_KERNELS forces one), a static plan is lowered to run its
-// convolution chains channels-last (lowerNHWC): convolutions with constant weights that are
-// dense or depthwise, and the Add, Mul (same shape or by a per-channel [N,C,1,1] value),
-// Relu, Sigmoid, GlobalAveragePool and channel Concat between them, work on NHWC16 values
-// (channels padded to a multiple of 16) with weights packed once at load. A stem
-// convolution reads its few NCHW input channels directly (kernels.PlanarConv); a residual
-// Add whose other operand is ready is folded into the producing convolution's epilogue, and
-// so is a Relu after it; a value goes back to NCHW only where another operator or a graph
-// output reads it. Everything else, dynamic mode and builds without the SIMD kernels keep
-// the NCHW kernels: GEMM on gonum's serial float32 kernels (1×1 directly, others through
-// im2col), tiled so gonum starts no goroutines, and a direct loop for depthwise
-// convolutions. The golden tests run both layouts in every build. The conformance of every
-// operator against ONNX's backend node tests is recorded in CONFORMANCE.md.
+// Every convolution runs on the kernels of the kernels sub-package (SIMD in a
+// GOEXPERIMENT=simd build on a CPU with AVX-512 or AVX2 + FMA, portable Go otherwise;
+// kernels.Variant names the variant, SPOOFSENSE_KERNELS forces one): it is the engine's only
+// convolution code. A static plan is lowered to run its convolution chains channels-last
+// (lowerNHWC): convolutions with constant weights that are dense or depthwise, and the Add,
+// Mul (same shape or by a per-channel [N,C,1,1] value), Relu, Sigmoid, GlobalAveragePool and
+// channel Concat between them, work on NHWC16 values (channels padded to a multiple of 16)
+// with weights packed once at load. A stem convolution reads its few NCHW input channels
+// directly (kernels.PlanarConv); a residual Add whose other operand is ready is folded into
+// the producing convolution's epilogue, and so is a Relu after it; a value goes back to NCHW
+// only where another operator or a graph output reads it. A convolution between NCHW values
+// — every one in dynamic mode, a grouped one (one dense part per group) or one whose weights
+// the graph computes — converts its input to NHWC16 and its output back around the same
+// kernels (nchwConv). The NCHW convolution the engine had before (gonum GEMM, im2col, a
+// direct depthwise loop) lives on in conv_reference_test.go as the tests' reference: the
+// golden tests run it, the NCHW-valued kernels and the channels-last plan in every build.
+// The conformance of every operator against ONNX's backend node tests is recorded in
+// CONFORMANCE.md.
 //
 // LoadOptions.Batch plans a static model for several images per Run.
 //

@@ -64,6 +64,8 @@ func naiveConv(g *convGeom, x, w, bias []float32, act activation, slope []float3
 	return out
 }
 
+// TestConvKernels checks the NCHW reference convolutions (conv_reference_test.go) and the
+// production one (nchwConv on the kernels) against the textbook loop.
 func TestConvKernels(t *testing.T) {
 	tests := []struct {
 		name                  string
@@ -111,6 +113,17 @@ func TestConvKernels(t *testing.T) {
 			}
 			if d := maxAbsDiff(gen, want); d > 1e-4 {
 				t.Errorf("general kernel: max difference %g", d)
+			}
+			// The production convolution: the channels-last kernels between NCHW values,
+			// grouped ones split per group.
+			nc, err := newNCHWConv(g, w, bias, &convFusion{act: tt.act, slope: slope})
+			if err != nil {
+				t.Fatal(err)
+			}
+			prod := make([]float32, len(want))
+			nc.run(x, prod, make([]float32, nc.scratch))
+			if d := maxAbsDiff(prod, want); d > 1e-4 {
+				t.Errorf("kernels (nchwConv, %d parts): max difference %g", len(nc.parts), d)
 			}
 		})
 	}

@@ -45,7 +45,8 @@
 //   - "avx2": AVX2 + FMA kernels for CPUs without AVX-512 (same builds, archsimd.X86.AVX2()
 //     and FMA()). Lanes stays 16: each 16-channel group is two 8-wide vectors.
 //   - "portable": plain Go, every build and CPU (the only one without GOEXPERIMENT=simd or
-//     off amd64).
+//     off amd64); its Gemm (and so the 1×1 and im2col convolutions) hands the row-major
+//     weights to gonum's serial Sgemm, 2–3× a plain triple loop.
 //
 // The fastest one the build and CPU run is taken, unless the SPOOFSENSE_KERNELS
 // environment variable ([KernelsEnv]) names another ("avx512", "avx2", "portable";
