@@ -3,6 +3,13 @@
 // verified, through package models and scorer/engine; finds the face, crops it as each net was
 // trained, runs them and builds a Result. A Scorer is safe for concurrent use.
 //
+// It is also the one home of the liveness decision: Policy (a threshold and the rule comparing
+// prob_real with it, ≥ for spoofsense, > for the commercial route) gives every verdict that
+// check, serve, eval and the metrics report, and ValidateThreshold and ParseThreshold are the
+// one check of a threshold, with one set of messages, for flags, query parameters and Go
+// callers (docs/PIPELINE.md §1.5). Result, Verdict and Status are the one result schema of every
+// output; calibration profiles (one threshold per capture channel) are scorer/profile.
+//
 // # Using it from Go
 //
 // New loads the models, Score scores an image decoded by preprocess.Decode, and Result.Verdict

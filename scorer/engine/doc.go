@@ -1,6 +1,8 @@
-// Package engine is a pure-Go inference engine for the ONNX models spoofsense ships
-// (MiniFASNetV2, MiniFASNetV1SE and the UltraFace RFB-320 detector) and for the ONNX operators
-// listed by SupportedOps.
+// Package engine is a pure-Go inference engine for the ONNX models spoofsense ships (the
+// UltraFace RFB-320 detector, MiniFASNetV2, MiniFASNetV1SE and MiniFASNetV2SE-128) and for the
+// ONNX operators listed by SupportedOps: it owns decoding a model into a graph, planning it
+// (folding, fusion, buffers, the channels-last lowering) and running it in a Session; the
+// numeric kernels are its kernels sub-package.
 //
 // Load decodes a model with github.com/owulveryck/onnx-go into the engine's own graph and
 // plans it once: shape arithmetic on static shapes is folded to constants,

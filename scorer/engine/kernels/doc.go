@@ -113,5 +113,4 @@
 //	Conv 3×3 s1 16→32 120×160 (im2col)            124      85     4.0
 //	Conv 3×3 d2 16→16 30×40 (direct)              126     115     3.8
 //	Conv 3×3 256→12 4×5 (direct)                   38      53     4.4
-
 package kernels
