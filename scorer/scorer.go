@@ -154,7 +154,12 @@ func (o Options) Policy() Policy {
 	return Policy{Threshold: t, Rule: AtLeast}
 }
 
-func (o Options) withDefaults() Options {
+// WithDefaults returns o with every zero field set to what a Scorer uses for it: the default
+// threshold, largest face, DefaultCrops, raw box, DefaultQualityLimits and every anti-spoof net
+// (a list of nets is put in manifest order). It is the one place the defaults live: serve fills
+// its configuration with it instead of repeating them. Nets that do not validate are left as
+// given, for Validate to refuse.
+func (o Options) WithDefaults() Options {
 	if o.Threshold == 0 {
 		o.Threshold = DefaultThreshold
 	}
@@ -173,8 +178,8 @@ func (o Options) withDefaults() Options {
 	}
 	if len(o.Nets) == 0 {
 		o.Nets = models.AntiSpoofNames()
-	} else {
-		o.Nets, _ = canonicalNets(o.Nets) // Validate has checked them
+	} else if nets, err := canonicalNets(o.Nets); err == nil {
+		o.Nets = nets
 	}
 	return o
 }
@@ -217,7 +222,7 @@ func New(ctx context.Context, opts Options) (*Scorer, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	store, err := models.Open(opts.ModelsDir)
 	if err != nil {
 		return nil, err
@@ -336,7 +341,7 @@ func (s *Scorer) WithOptions(opts Options) (*Scorer, error) {
 			opts.Nets = append(opts.Nets, n.info.Name)
 		}
 	}
-	c := &Scorer{opts: opts.withDefaults(), detector: s.detector, detInfo: s.detInfo, loaded: s.loaded}
+	c := &Scorer{opts: opts.WithDefaults(), detector: s.detector, detInfo: s.detInfo, loaded: s.loaded}
 	if err := c.selectNets(c.opts.Nets); err != nil {
 		return nil, err
 	}
