@@ -171,7 +171,8 @@ func compileConv(c *compileCtx) (compiled, error) {
 		return compiled{}, err
 	}
 	shape := []int{g.n, g.m, g.oh, g.ow}
-	if g.c == 0 && g.n*g.m*g.oh*g.ow > 0 {
+	empty := g.n == 0 || g.m == 0 || g.oh == 0 || g.ow == 0
+	if g.c == 0 && !empty {
 		return compiled{}, unsupported("Conv with no input channels")
 	}
 	w := fu.w
@@ -185,13 +186,13 @@ func compileConv(c *compileCtx) (compiled, error) {
 		}
 	}
 	var packed *nchwConv
-	if w != nil && (!hasBias || b != nil) {
+	if !empty && w != nil && (!hasBias || b != nil) {
 		if packed, err = newNCHWConv(g, w.f, b.floats(), fu); err != nil {
 			return compiled{}, err
 		}
 	}
 	out, err := single(dtFloat32, shape, func(rc *runCtx, in, out []*tensorData) {
-		if g.n*g.m*g.oh*g.ow == 0 {
+		if empty {
 			return
 		}
 		k, scratch := packed, rc.scratch
