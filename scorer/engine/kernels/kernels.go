@@ -86,12 +86,39 @@ func (ep *Epilogue) check(n, resLen int) {
 }
 
 // applyRow applies the epilogue to row (length n, channels 0..n-1) whose residual row
-// starts at resOff in ep.Residual, in one pass over the row.
+// starts at resOff in ep.Residual, in one pass over the row. Bias with no, ReLU or PReLU
+// activation and no residual — every convolution of the shipped nets but the fused residual
+// ones — has loops of its own, without a test per element for what is absent.
 func (ep *Epilogue) applyRow(row []float32, resOff int) {
 	if ep == nil {
 		return
 	}
 	n := len(row)
+	if ep.Bias != nil && ep.Residual == nil {
+		bias := ep.Bias[:n]
+		switch ep.Act {
+		case ActNone:
+			for j := range row {
+				row[j] += bias[j]
+			}
+			return
+		case ActReLU:
+			for j, v := range row {
+				row[j] = max(v+bias[j], 0)
+			}
+			return
+		case ActPReLU:
+			slope := ep.Slope[:n]
+			for j, v := range row {
+				v += bias[j]
+				if v < 0 {
+					v *= slope[j]
+				}
+				row[j] = v
+			}
+			return
+		}
+	}
 	var bias, slope, res []float32
 	if ep.Bias != nil {
 		bias = ep.Bias[:n]
