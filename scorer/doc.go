@@ -28,7 +28,8 @@
 // Which build gives the CLI's numbers: the Makefile builds with GOEXPERIMENT=simd, which turns
 // on the engine's AVX-512 kernels. A build without it (plain `go build` or `go get`) runs the
 // portable Go kernels, which sum in another order, so results are close but not bit-identical:
-// image_T1's prob_real is 0.999761538081087 with the SIMD kernels and 0.9997615392990095
-// portable, and over the 1,165 scored spoof photos of the dev set the largest difference was
-// 6.9e-7 with no verdict changed. Both builds pass the same golden and dev-set tests.
+// image_T1's prob_real is 0.999761538081087 with the SIMD kernels and 0.9997615391600574
+// portable, and over the first 824 scored dev photos (all 660 live ones and 164 spoof) the
+// largest difference was 5.6e-7 with no verdict changed. Both builds pass the same golden and
+// dev-set tests.
 package scorer

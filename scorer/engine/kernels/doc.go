@@ -46,7 +46,7 @@
 //     and FMA()). Lanes stays 16: each 16-channel group is two 8-wide vectors.
 //   - "portable": plain Go, every build and CPU (the only one without GOEXPERIMENT=simd or
 //     off amd64); its Gemm (and so the 1×1 and im2col convolutions) hands the row-major
-//     weights to gonum's serial Sgemm, 2–3× a plain triple loop.
+//     weights to gonum's serial Sgemm, 2–4× a plain triple loop.
 //
 // The fastest one the build and CPU run is taken, unless the SPOOFSENSE_KERNELS
 // environment variable ([KernelsEnv]) names another ("avx512", "avx2", "portable";
@@ -90,18 +90,19 @@
 //
 // 2026-12-01, "AMD EPYC" (KVM, Zen 4, AVX-512), Go 1.26.8, one core:
 // taskset -c 0 go test -run '^$' -bench . -cpu 1 ./scorer/engine/kernels/, on a machine
-// shared with other builds (±10%). GFLOP/s counts real MACs × 2.
+// shared with other builds (±10%). GFLOP/s counts real MACs × 2. The portable Gemm figures
+// are those of its gonum version, measured the same way and day on a quiet moment.
 //
 //	kernel, shape                               avx512   avx2   portable  (GFLOP/s)
-//	Gemm 400×128×128 (m×k×n, MiniFASNet)          267     126     3.9
-//	Gemm 1600×64×128                              251     124     3.5
-//	Gemm 400×231×64                               271     121     5.2
-//	Gemm 1600×32×112                              206      99     3.6
-//	Gemm 100×128×512                              254     122     4.7
-//	Gemm 4800×16×32 (UltraFace)                   186      99     2.7
-//	Gemm 4800×32×64                               220     113     3.8
-//	Gemm 4800×64×64                               248     123     4.1
-//	Gemm 1200×64×128                              239     123     4.4
+//	Gemm 400×128×128 (m×k×n, MiniFASNet)          267     126     17.6
+//	Gemm 1600×64×128                              251     124     12.7
+//	Gemm 400×231×64                               271     121     17.4
+//	Gemm 1600×32×112                              206      99     9.1
+//	Gemm 100×128×512                              254     122     17.8
+//	Gemm 4800×16×32 (UltraFace)                   186      99     5.5
+//	Gemm 4800×32×64                               220     113     8.1
+//	Gemm 4800×64×64                               248     123     11.2
+//	Gemm 1200×64×128                              239     123     13.0
 //	Depthwise 3×3 C128 20×20 s1                    54      37     1.6
 //	Depthwise 3×3 C128 20×20 s2                    38      30     1.7
 //	Depthwise 3×3 C64 40×40 s1                     62      45     1.5

@@ -115,7 +115,7 @@ const (
 
 // gemmPortable is the plain-Go Gemm: gonum's serial Sgemm multiplies blocks of A's rows by
 // the row-major B straight into c, and the epilogue finishes the rows in place. gonum's
-// kernels run at 2–3× the speed of a plain triple loop, best over whole rows of B rather
+// kernels run at 2–4× the speed of a plain triple loop, best over whole rows of B rather
 // than 32-column panels. A residual that overlaps c would be overwritten before it is added,
 // so that case takes the row loop (gemmRows). It is the whole implementation in builds
 // without SIMD and the fallback on CPUs without AVX2; it allocates nothing.
