@@ -53,7 +53,7 @@ func buildPlan(g *graphIR, inputs map[int]planValue, modelName string, opts plan
 	}
 	for _, v := range g.outputs {
 		if !defined[v] {
-			return nil, fmt.Errorf("graph output %q is never computed", g.values[v])
+			return nil, fmt.Errorf("%w: graph output %q is never computed", ErrMalformed, g.values[v])
 		}
 	}
 	if opts.layout == layoutNHWC && len(p.steps) > 0 {
