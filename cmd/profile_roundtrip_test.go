@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -21,39 +20,13 @@ import (
 	"github.com/spoofsense/spoofsense/scorer/profile"
 )
 
-// textScorer reads "images" whose content is their prob_real; anything else (the serve
-// self-test's PNG) has no face.
-type textScorer struct{ opts scorer.Options }
-
-func (s textScorer) ScoreReader(_ context.Context, r io.Reader, name string) (scorer.Result, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return scorer.Result{}, err
-	}
-	th := s.opts.Threshold
-	if th == 0 {
-		th = scorer.DefaultThreshold
-	}
-	res := scorer.Result{File: name, Status: scorer.StatusOK, Threshold: th}
-	p, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
-	if err != nil {
-		res.Verdict = scorer.NoFace
-		return res, nil
-	}
-	res.ProbReal, res.FaceCount, res.Verdict = p, 1, scorer.Spoof
-	if p >= th {
-		res.Verdict = scorer.Live
-	}
-	return res, nil
-}
-
 // run runs spoofsense args with the text scorer and returns the exit code, stdout and stderr.
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	ios, _, out, errOut := cmdutil.Test()
 	f := &cmdutil.Factory{IOStreams: ios, Version: "v-test",
 		NewScorer: func(_ context.Context, opts scorer.Options) (cmdutil.ImageScorer, error) {
-			return textScorer{opts}, nil
+			return pixelScorer{opts}, nil
 		}}
 	code := Run(t.Context(), f, args)
 	return code, out.String(), errOut.String()
@@ -84,11 +57,11 @@ func TestProfileRoundTrip(t *testing.T) {
 					p += 0.35
 					label = "live"
 				}
-				name := fmt.Sprintf("%s-%s-%d.txt", ch.name, label, i)
-				if err := os.WriteFile(filepath.Join(dir, name), []byte(strconv.FormatFloat(p, 'f', 4, 64)), 0o644); err != nil {
+				name := fmt.Sprintf("%s-%s-%d.png", ch.name, label, i)
+				data, score := probImage(t, p)
+				if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 					t.Fatal(err)
 				}
-				score, _ := strconv.ParseFloat(strconv.FormatFloat(p, 'f', 4, 64), 64)
 				images = append(images, rtImage{filepath.Join(dir, name), ch.name, score, live})
 				rows = append(rows, name+","+label+","+ch.name)
 			}
@@ -165,7 +138,7 @@ func TestProfileRoundTrip(t *testing.T) {
 	// serve: /v1/check?channel= and a key bound to web on /antispoofing.
 	srv, err := serve.New(serve.Config{
 		NewScorer: func(_ context.Context, opts scorer.Options) (cmdutil.ImageScorer, error) {
-			return textScorer{opts}, nil
+			return pixelScorer{opts}, nil
 		},
 		Profile: p, ProfileFile: prof,
 		APIKeys: []string{"k-web", "k-any"}, KeyChannels: map[string]string{"k-web": "web"},

@@ -1,6 +1,7 @@
 // Package cmd holds spoofsense's command-line interface: the cobra root command, its global flags
-// and version, and one sub-package per verb (cmd/check, cmd/eval, cmd/serve, cmd/models), each an
-// options struct plus a run func with its I/O passed in. Nothing below cmd imports cobra.
+// and version, and one sub-package per verb (cmd/check, cmd/eval, cmd/serve, cmd/models,
+// cmd/version), each an options struct plus a run func with its I/O passed in; cmd/cmdutil is
+// what they share. Nothing below cmd imports cobra.
 package cmd
 
 import (

@@ -6,10 +6,15 @@ import (
 	"math"
 )
 
-// Box is an axis-aligned face box in pixels of the upright image: top-left corner (X, Y), width W
-// and height H. Its pixels are columns X..X+W−1 and rows Y..Y+H−1.
+// Box is an axis-aligned face box in pixels of the upright (EXIF-rotated) image: top-left
+// corner (X, Y), width W and height H. Its pixels are columns X..X+W−1 and rows Y..Y+H−1. It is
+// the one box type of the pipeline: the detector's boxes, the crops' centre boxes and the boxes
+// of scorer results ({"x", "y", "w", "h"} in JSON) are all this type.
 type Box struct {
-	X, Y, W, H int
+	X int `json:"x"`
+	Y int `json:"y"`
+	W int `json:"w"`
+	H int `json:"h"`
 }
 
 // Rect returns the box as an image.Rectangle.

@@ -48,7 +48,7 @@ func (e *csvEncoder) writeRow(row []string) error {
 // record lays r out in CSVHeader order, reusing the encoder's row slice.
 func (e *csvEncoder) record(r scorer.Result) []string {
 	row := e.row[:0]
-	row = append(row, csvText(r.File), r.Status, csvText(r.Error))
+	row = append(row, csvText(r.File), string(r.Status), csvText(r.Error))
 	if r.Status == scorer.StatusError {
 		for len(row) < len(CSVHeader()) {
 			row = append(row, "")

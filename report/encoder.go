@@ -1,6 +1,8 @@
 // Package report writes liveness results for people and programs: the table, JSON, NDJSON and
 // CSV encoders shared by check, eval and serve (all over the one scorer.Result schema), and the
-// summary counts that close a run. Sub-package metrics holds the ISO/IEC 30107-3 metrics.
+// summary counts that close a run. Its sub-packages own what eval reports: metrics (the
+// ISO/IEC 30107-3 rates), dataset (labelled datasets), scorefile (score files), grouping
+// (--group-by), compare (--compare) and html (the offline report).
 package report
 
 import (

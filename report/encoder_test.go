@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/scorer"
 )
 
@@ -19,8 +20,8 @@ import (
 func sampleResults() []scorer.Result {
 	face := func(v scorer.Verdict, p float64) *scorer.Face {
 		return &scorer.Face{
-			DetectorBox: scorer.Box{X: 10, Y: 20, W: 100, H: 120},
-			Box:         scorer.Box{X: 11, Y: 21, W: 101, H: 121},
+			DetectorBox: preprocess.Box{X: 10, Y: 20, W: 100, H: 120},
+			Box:         preprocess.Box{X: 11, Y: 21, W: 101, H: 121},
 			Verdict:     v, ProbReal: p, DetectorScore: 0.99,
 		}
 	}
@@ -171,7 +172,7 @@ func TestCSV(t *testing.T) {
 		if len(row) != len(CSVHeader()) {
 			t.Errorf("row %d has %d columns", i+1, len(row))
 		}
-		if row[col["file"]] != r.File || row[col["status"]] != r.Status {
+		if row[col["file"]] != r.File || row[col["status"]] != string(r.Status) {
 			t.Errorf("row %d = %q, want file %q", i+1, row, r.File)
 		}
 	}

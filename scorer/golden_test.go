@@ -13,6 +13,7 @@ import (
 
 	"github.com/spoofsense/spoofsense/models"
 	"github.com/spoofsense/spoofsense/models/fixtures"
+	"github.com/spoofsense/spoofsense/preprocess"
 )
 
 // goldenImage is one entry of ../shared/golden/pipeline/pipeline.json.
@@ -112,7 +113,7 @@ func scoreFile(t *testing.T, s *Scorer, path string) Result {
 	return res
 }
 
-func boxNear(got Box, want [4]int, tol int) bool {
+func boxNear(got preprocess.Box, want [4]int, tol int) bool {
 	d := func(a, b int) int { return max(a-b, b-a) }
 	return d(got.X, want[0]) <= tol && d(got.Y, want[1]) <= tol && d(got.W, want[2]) <= tol && d(got.H, want[3]) <= tol
 }

@@ -1,6 +1,10 @@
 package scorer
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/spoofsense/spoofsense/preprocess"
+)
 
 // Verdict is the decision on one image.
 type Verdict string
@@ -13,10 +17,14 @@ const (
 	Rejected Verdict = "rejected" // a strict quality check failed; see Result.Quality
 )
 
-// Status says whether an input was scored at all.
+// Status says whether an input was scored at all; it is a result's "status" field.
+type Status string
+
+// Statuses. A Result's zero Status means nothing was said yet: commands fill in StatusOK for
+// a result without an error.
 const (
-	StatusOK    = "ok"
-	StatusError = "error"
+	StatusOK    Status = "ok"    // the image was read and scored, whatever the verdict
+	StatusError Status = "error" // the image could not be read or decoded; Result.Error says why
 )
 
 // Result is the outcome of scoring one image. Its JSON form is the one schema every output of
@@ -26,7 +34,7 @@ type Result struct {
 	File string `json:"file,omitempty"`
 	// Status is "ok" when the image was scored (whatever the verdict) and "error" when it could
 	// not be read or decoded; Error then says why.
-	Status string `json:"status"`
+	Status Status `json:"status"`
 	Error  string `json:"error,omitempty"`
 
 	Verdict Verdict `json:"verdict,omitempty"`
@@ -64,21 +72,13 @@ type Result struct {
 	Models  []ModelVersion `json:"models,omitempty"`
 }
 
-// Box is an axis-aligned rectangle in pixels of the (EXIF-rotated) image.
-type Box struct {
-	X int `json:"x"`
-	Y int `json:"y"`
-	W int `json:"w"`
-	H int `json:"h"`
-}
-
 // Face is one detected face and, when it was scored, its liveness.
 type Face struct {
 	// DetectorBox is the UltraFace box in pixels; Box is the box the crops were taken around
 	// (equal to DetectorBox unless the box mode is "mapped").
-	DetectorBox   Box     `json:"detector_box"`
-	Box           Box     `json:"box"`
-	DetectorScore float64 `json:"detector_score"`
+	DetectorBox   preprocess.Box `json:"detector_box"`
+	Box           preprocess.Box `json:"box"`
+	DetectorScore float64        `json:"detector_score"`
 
 	Verdict  Verdict     `json:"verdict,omitempty"`
 	ProbReal float64     `json:"prob_real"`
@@ -164,7 +164,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	if r.Status == StatusError {
 		return json.Marshal(struct {
 			File   string `json:"file,omitempty"`
-			Status string `json:"status"`
+			Status Status `json:"status"`
 			Error  string `json:"error,omitempty"`
 		}{r.File, r.Status, r.Error})
 	}
@@ -173,7 +173,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	type resultFields Result
 	out := struct {
 		File     string   `json:"file,omitempty"`
-		Status   string   `json:"status"`
+		Status   Status   `json:"status"`
 		Error    string   `json:"error,omitempty"`
 		Verdict  Verdict  `json:"verdict,omitempty"`
 		ProbReal *float64 `json:"prob_real,omitempty"`

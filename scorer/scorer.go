@@ -154,7 +154,12 @@ func (o Options) Policy() Policy {
 	return Policy{Threshold: t, Rule: AtLeast}
 }
 
-func (o Options) withDefaults() Options {
+// WithDefaults returns o with every zero field set to what a Scorer uses for it: the default
+// threshold, largest face, DefaultCrops, raw box, DefaultQualityLimits and every anti-spoof net
+// (a list of nets is put in manifest order). It is the one place the defaults live: serve fills
+// its configuration with it instead of repeating them. Nets that do not validate are left as
+// given, for Validate to refuse.
+func (o Options) WithDefaults() Options {
 	if o.Threshold == 0 {
 		o.Threshold = DefaultThreshold
 	}
@@ -173,8 +178,8 @@ func (o Options) withDefaults() Options {
 	}
 	if len(o.Nets) == 0 {
 		o.Nets = models.AntiSpoofNames()
-	} else {
-		o.Nets, _ = canonicalNets(o.Nets) // Validate has checked them
+	} else if nets, err := canonicalNets(o.Nets); err == nil {
+		o.Nets = nets
 	}
 	return o
 }
@@ -217,7 +222,7 @@ func New(ctx context.Context, opts Options) (*Scorer, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	store, err := models.Open(opts.ModelsDir)
 	if err != nil {
 		return nil, err
@@ -336,7 +341,7 @@ func (s *Scorer) WithOptions(opts Options) (*Scorer, error) {
 			opts.Nets = append(opts.Nets, n.info.Name)
 		}
 	}
-	c := &Scorer{opts: opts.withDefaults(), detector: s.detector, detInfo: s.detInfo, loaded: s.loaded}
+	c := &Scorer{opts: opts.WithDefaults(), detector: s.detector, detInfo: s.detInfo, loaded: s.loaded}
 	if err := c.selectNets(c.opts.Nets); err != nil {
 		return nil, err
 	}
@@ -351,21 +356,49 @@ func (s *Scorer) Nets() []string { return slices.Clone(s.opts.Nets) }
 func (s *Scorer) Options() Options { return s.opts }
 
 // ScoreReader decodes one image from r (format sniffed, size limits and EXIF orientation
-// applied) and scores it. name is used in error messages and Result.File. A decode failure
-// returns a Result with Status "error" and the error, which wraps the preprocess error types;
-// an image without a face is not an error (verdict "no_face").
+// applied) and scores it: Decode with the scorer's limits, then ScoreDecoded. name is used in
+// error messages and Result.File. A decode failure returns a Result with Status "error" and the
+// error, an *InputError wrapping the preprocess error types; an image without a face is not an
+// error (verdict "no_face").
 func (s *Scorer) ScoreReader(ctx context.Context, r io.Reader, name string) (Result, error) {
-	start := time.Now()
-	img, err := preprocess.Decode(r, s.opts.Limits)
+	d, err := Decode(r, name, s.opts.Limits)
 	if err != nil {
-		err = &InputError{Name: displayName(name), Err: err}
 		return Result{File: name, Status: StatusError, Error: err.Error()}, err
 	}
-	decode := time.Since(start)
-	res, err := s.Score(ctx, img)
-	res.File = name
-	res.Timings.Decode = ms(decode)
-	res.Timings.Total = ms(time.Since(start))
+	return s.ScoreDecoded(ctx, d)
+}
+
+// Decoded is one image decoded for scoring: what Decode returns and ScoreDecoded takes. A
+// caller that needs the pixels too (check draws its --annotate copies on them) decodes once
+// and scores the same image.
+type Decoded struct {
+	// Name names the input, for Result.File and error messages.
+	Name string
+	// Image is the upright image.
+	Image *preprocess.Image
+	// DecodeTime is how long decoding took: the result's Timings.Decode.
+	DecodeTime time.Duration
+}
+
+// Decode reads one image from r as the scorer does — format sniffed, size limits applied,
+// EXIF orientation applied — for ScoreDecoded. A failure is an *InputError naming name.
+func Decode(r io.Reader, name string, limits preprocess.Limits) (Decoded, error) {
+	start := time.Now()
+	img, err := preprocess.Decode(r, limits)
+	if err != nil {
+		return Decoded{}, &InputError{Name: displayName(name), Err: err}
+	}
+	return Decoded{Name: name, Image: img, DecodeTime: time.Since(start)}, nil
+}
+
+// ScoreDecoded scores an image decoded by Decode, as Score does, and names the result after
+// the input: Result.File is d.Name, Timings.Decode is d.DecodeTime and Timings.Total includes it.
+func (s *Scorer) ScoreDecoded(ctx context.Context, d Decoded) (Result, error) {
+	start := time.Now()
+	res, err := s.Score(ctx, d.Image)
+	res.File = d.Name
+	res.Timings.Decode = ms(d.DecodeTime)
+	res.Timings.Total = ms(d.DecodeTime + time.Since(start))
 	return res, err
 }
 
@@ -429,7 +462,7 @@ func (s *Scorer) Score(ctx context.Context, img *preprocess.Image) (Result, erro
 		if s.opts.Box == BoxMapped {
 			box = preprocess.MapBox(d.X1, d.Y1, d.X2, d.Y2, img.Width, img.Height)
 		}
-		faces[i] = Face{DetectorBox: toBox(raw), Box: toBox(box), DetectorScore: float64(d.Score)}
+		faces[i] = Face{DetectorBox: raw, Box: box, DetectorScore: float64(d.Score)}
 		if raw.Area() > largestArea {
 			largest, largestArea = i, raw.Area()
 		}
@@ -462,7 +495,7 @@ func (s *Scorer) Score(ctx context.Context, img *preprocess.Image) (Result, erro
 
 	// Quality checks (§1.6) on the chosen face.
 	t = time.Now()
-	res.Quality = s.opts.Quality.Check(img, fromBox(chosen.Box), res.FaceCount)
+	res.Quality = s.opts.Quality.Check(img, chosen.Box, res.FaceCount)
 	res.Timings.Quality = ms(time.Since(t))
 	switch {
 	case s.opts.Faces == FacesRejectMultiple && res.FaceCount > 1:
@@ -483,7 +516,7 @@ func (s *Scorer) Score(ctx context.Context, img *preprocess.Image) (Result, erro
 // crop buffer: a model planned for a batch of 3 (engine.LoadOptions.Batch) gave identical
 // logits and no measurable gain (BenchmarkNetCrops).
 func (s *Scorer) scoreFace(ctx context.Context, st *runState, img *preprocess.Image, f *Face, tm *Timings) error {
-	box := fromBox(f.Box)
+	box := f.Box
 	factors := multiCropFactors[:1]
 	if s.opts.Crops == CropsMulti {
 		factors = multiCropFactors[:]
@@ -571,9 +604,6 @@ func (s *Scorer) fail(res Result, err error) (Result, error) {
 	res.Verdict = ""
 	return res, err
 }
-
-func toBox(b preprocess.Box) Box   { return Box{X: b.X, Y: b.Y, W: b.W, H: b.H} }
-func fromBox(b Box) preprocess.Box { return preprocess.Box{X: b.X, Y: b.Y, W: b.W, H: b.H} }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 

@@ -29,7 +29,7 @@ func (s *Scorer) SelfTest(ctx context.Context) (Result, error) {
 	}
 	st := s.states.get()
 	defer s.states.put(st)
-	face := Face{Box: Box{X: w / 4, Y: h / 4, W: w / 2, H: h / 2}}
+	face := Face{Box: preprocess.Box{X: w / 4, Y: h / 4, W: w / 2, H: h / 2}}
 	face.DetectorBox = face.Box
 	if err := s.scoreFace(ctx, st, img, &face, &res.Timings); err != nil {
 		return res, err

@@ -7,7 +7,6 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -30,11 +29,10 @@ const annotationSuffix = ".annotated"
 // in an input path nor a symlink inside the directory can make it write elsewhere. It is safe
 // for concurrent use.
 type annotator struct {
-	root   *os.Root
-	limits preprocess.Limits // as the scorer decodes
+	root *os.Root
 }
 
-func newAnnotator(dir string, limits preprocess.Limits) (*annotator, error) {
+func newAnnotator(dir string) (*annotator, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -42,7 +40,7 @@ func newAnnotator(dir string, limits preprocess.Limits) (*annotator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &annotator{root: root, limits: limits}, nil
+	return &annotator{root: root}, nil
 }
 
 func (a *annotator) Close() error { return a.root.Close() }
@@ -83,15 +81,10 @@ func isAnnotationName(base string) bool {
 	return strings.HasSuffix(lower, annotationSuffix+".jpg") || strings.HasSuffix(lower, annotationSuffix+".png")
 }
 
-// annotate decodes the image src again with preprocess.Decode — so with the scorer's limits and
-// EXIF orientation, upright as the boxes were measured — draws r's face boxes and verdict on it
-// and writes it as JPEG (PNG when the input was PNG). input is the input's path ("" for
-// stdin); it is never overwritten.
-func (a *annotator) annotate(r scorer.Result, src io.Reader, input string) error {
-	img, err := preprocess.Decode(src, a.limits)
-	if err != nil {
-		return fmt.Errorf("annotate %s: %w", r.File, err)
-	}
+// annotate draws r's face boxes and verdict on a copy of img — the image the scorer scored,
+// upright as the boxes were measured — and writes it as JPEG (PNG when the input was PNG).
+// input is the input's path ("" for stdin); it is never overwritten.
+func (a *annotator) annotate(r scorer.Result, img *preprocess.Image, input string) error {
 	canvas := toRGBA(img)
 	drawResult(canvas, r)
 
@@ -177,7 +170,7 @@ func drawResult(img *image.RGBA, r scorer.Result) {
 			v = r.Verdict
 		}
 		c := verdictColor(v)
-		b := image.Rect(f.Box.X, f.Box.Y, f.Box.X+f.Box.W, f.Box.Y+f.Box.H)
+		b := f.Box.Rect()
 		drawFrame(img, b, thick, c)
 		drawLabel(img, b.Min, labelText(v, f.ProbReal, true), c, scale)
 	}

@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/spoofsense/spoofsense/preprocess/preprocesstest"
@@ -56,9 +57,14 @@ func TestAnnotate(t *testing.T) {
 	stdin := encodeImage(t, 200, 150, 3, false)
 
 	t.Chdir(dir)
-	r := runCmd(t, context.Background(), &fakeScorer{}, stdin, "--annotate", "out", "in", "-")
+	var readerCalls atomic.Int32
+	r := runCmd(t, context.Background(), &fakeScorer{readerCalls: &readerCalls}, stdin, "--annotate", "out", "in", "-")
 	if r.code != 3 { // bad.jpg
 		t.Fatalf("exit %d, stderr %q", r.code, r.errOut)
+	}
+	// check decodes each image once and hands the scorer and the annotator the same pixels.
+	if n := readerCalls.Load(); n != 0 {
+		t.Errorf("the scorer decoded %d images again (ScoreReader), want 0", n)
 	}
 	for path, data := range inputs {
 		if got, _ := os.ReadFile(path); !bytes.Equal(got, data) {

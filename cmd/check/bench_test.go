@@ -33,14 +33,14 @@ func BenchmarkCheckDir(b *testing.B) {
 
 // benchCheckDir runs check over dir (n images) with the given scorer on 1 and 2 workers and
 // reports images/s and the peak live heap.
-func benchCheckDir(b *testing.B, dir string, n int, s cmdutil.ImageScorer) {
+func benchCheckDir(b *testing.B, dir string, n int, s cmdutil.DecodedScorer) {
 	for _, workers := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			ios, _, _, _ := cmdutil.Test()
 			ios.Out = io.Discard
 			opts := &CheckOptions{
 				IO: ios,
-				LoadScorer: func(context.Context, scorer.Options) (cmdutil.ImageScorer, error) {
+				LoadScorer: func(context.Context, scorer.Options) (cmdutil.DecodedScorer, error) {
 					return s, nil
 				},
 				Paths:    []string{dir},

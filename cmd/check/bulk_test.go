@@ -106,7 +106,7 @@ func TestCheckS3(t *testing.T) {
 					}
 					continue
 				}
-				if row.Status != scorer.StatusOK || row.ProbReal != fakeProb(data[row.File], row.File) {
+				if row.Status != scorer.StatusOK || row.ProbReal != fakeProbOf(t, data[row.File], row.File) {
 					t.Errorf("%s: %+v, want the fake's score of its bytes", row.File, row)
 				}
 			}

@@ -26,7 +26,7 @@ import (
 type CheckOptions struct {
 	IO *cmdutil.IOStreams
 	// LoadScorer loads the scorer; it is called once, when the first image is about to be scored.
-	LoadScorer func(ctx context.Context, opts scorer.Options) (cmdutil.ImageScorer, error)
+	LoadScorer func(ctx context.Context, opts scorer.Options) (cmdutil.DecodedScorer, error)
 
 	// Paths are the PATH arguments: files, directories, or "-" for one image on stdin.
 	Paths []string
@@ -128,7 +128,7 @@ With --exit-zero, 1 and 3 become 0; 4 stays.`
 // NewCmdCheck builds the check command. runF, when not nil, receives the validated options
 // instead of running them (flag tests stop there).
 func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Command {
-	opts := &CheckOptions{IO: f.IOStreams, LoadScorer: f.LoadScorer, Getenv: os.Getenv}
+	opts := &CheckOptions{IO: f.IOStreams, LoadScorer: f.LoadDecodedScorer, Getenv: os.Getenv}
 	var (
 		format, nets string
 		faces        = string(scorer.FacesLargest)

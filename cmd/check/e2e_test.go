@@ -14,6 +14,7 @@ import (
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
 	"github.com/spoofsense/spoofsense/models/fixtures"
+	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/preprocess/preprocesstest"
 	"github.com/spoofsense/spoofsense/scorer"
 )
@@ -133,7 +134,7 @@ func runBinary(t *testing.T, bin string, args ...string) (stdout, stderr string,
 
 type goldenRow struct {
 	prob float64
-	box  scorer.Box
+	box  preprocess.Box
 }
 
 func readGolden(t *testing.T) map[string]goldenRow {
@@ -145,7 +146,7 @@ func readGolden(t *testing.T) map[string]goldenRow {
 		}
 		p, _ := strconv.ParseFloat(r["prob_real"], 64)
 		b := fixtures.CSVBox(t, r)
-		m[r["file"]] = goldenRow{prob: p, box: scorer.Box{X: b[0], Y: b[1], W: b[2], H: b[3]}}
+		m[r["file"]] = goldenRow{prob: p, box: preprocess.Box{X: b[0], Y: b[1], W: b[2], H: b[3]}}
 	}
 	return m
 }

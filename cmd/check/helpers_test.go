@@ -21,12 +21,13 @@ import (
 	"time"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/scorer"
 )
 
-// fakeScorer scores images deterministically from their bytes, without models: prob_real is a
-// hash of the bytes, in [0.6, 1) (live) unless the file name contains "spoof" ([0, 0.4)) or
-// "noface" (no face). Bytes that image.DecodeConfig rejects are decode errors.
+// fakeScorer scores images deterministically from their pixels, without models: prob_real is
+// a hash of the decoded pixels, in [0.6, 1) (live) unless the file name contains "spoof"
+// ([0, 0.4)) or "noface" (no face). check decodes, as it does for the real scorer.
 type fakeScorer struct {
 	opts scorer.Options
 	// maxDelay, when set, makes each image take a pseudo-random time up to it.
@@ -37,6 +38,8 @@ type fakeScorer struct {
 	cancel   context.CancelFunc
 	// calls, when set, counts the images scored.
 	calls *atomic.Int32
+	// readerCalls, when set, counts calls of ScoreReader (check should score decoded images).
+	readerCalls *atomic.Int32
 }
 
 // fakeFactory returns a factory whose scorer is fs and a counter of how often it was loaded.
@@ -55,14 +58,23 @@ func fakeFactory(ios *cmdutil.IOStreams, fs *fakeScorer, loadErr error) (*cmduti
 	return f, &loads
 }
 
+// ScoreReader decodes as the real scorer does and scores the image.
 func (s *fakeScorer) ScoreReader(ctx context.Context, r io.Reader, name string) (scorer.Result, error) {
+	if s.readerCalls != nil {
+		s.readerCalls.Add(1)
+	}
+	d, err := scorer.Decode(r, name, s.opts.Limits)
+	if err != nil {
+		return scorer.Result{}, err
+	}
+	return s.ScoreDecoded(ctx, d)
+}
+
+func (s *fakeScorer) ScoreDecoded(ctx context.Context, d scorer.Decoded) (scorer.Result, error) {
 	if s.calls != nil {
 		s.calls.Add(1)
 	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return scorer.Result{}, fmt.Errorf("read %s: %w", name, err)
-	}
+	name, img := d.Name, d.Image
 	if filepath.Base(name) == s.cancelOn {
 		s.cancel()
 		<-ctx.Done()
@@ -76,42 +88,45 @@ func (s *fakeScorer) ScoreReader(ctx context.Context, r io.Reader, name string) 
 			return scorer.Result{}, ctx.Err()
 		}
 	}
-	if len(data) == 0 {
-		return scorer.Result{}, fmt.Errorf("decode %s: empty file", name)
-	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return scorer.Result{}, fmt.Errorf("decode %s: %w", name, err)
-	}
 	th := s.opts.Threshold
 	if th == 0 {
 		th = scorer.DefaultThreshold
 	}
 	res := scorer.Result{
 		File: name, Status: scorer.StatusOK, Threshold: th,
-		Image: scorer.ImageInfo{Width: cfg.Width, Height: cfg.Height, Format: format, Orientation: 1, Bytes: int64(len(data))},
+		Image: scorer.ImageInfo{Width: img.Width, Height: img.Height, Format: img.Format, Orientation: img.Orientation, Bytes: img.Bytes},
 	}
 	if strings.Contains(name, "noface") {
 		res.Verdict = scorer.NoFace
 		return res, nil
 	}
-	res.ProbReal = fakeProb(data, name)
+	res.ProbReal = fakeProb(img.Pix, name)
 	res.Score = math.Log(res.ProbReal / (1 - res.ProbReal))
 	res.Verdict = scorer.Spoof
 	if res.ProbReal >= th {
 		res.Verdict = scorer.Live
 	}
 	res.FaceCount = 1
-	box := scorer.Box{X: cfg.Width / 4, Y: cfg.Height / 4, W: cfg.Width / 2, H: cfg.Height / 2}
+	box := preprocess.Box{X: img.Width / 4, Y: img.Height / 4, W: img.Width / 2, H: img.Height / 2}
 	res.Face = &scorer.Face{DetectorBox: box, Box: box, DetectorScore: 0.99, Verdict: res.Verdict,
 		ProbReal: res.ProbReal, Score: res.Score}
 	return res, nil
 }
 
-// fakeProb is the fake scorer's prob_real for an image.
-func fakeProb(data []byte, name string) float64 {
+// fakeProbOf is the fake scorer's prob_real for the encoded image data.
+func fakeProbOf(t *testing.T, data []byte, name string) float64 {
+	t.Helper()
+	img, err := preprocess.DecodeBytes(data, preprocess.Limits{})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return fakeProb(img.Pix, name)
+}
+
+// fakeProb is the fake scorer's prob_real for an image's pixels.
+func fakeProb(pix []byte, name string) float64 {
 	h := fnv.New64a()
-	h.Write(data)
+	h.Write(pix)
 	p := float64(h.Sum64()%4000) / 10000
 	if strings.Contains(name, "spoof") {
 		return p

@@ -1,12 +1,10 @@
 package check
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/spoofsense/spoofsense/cmd/cmdutil/bulkout"
 	"github.com/spoofsense/spoofsense/cmd/cmdutil/objstore"
 	"github.com/spoofsense/spoofsense/cmd/cmdutil/pool"
+	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/report"
 	"github.com/spoofsense/spoofsense/scorer"
 	"github.com/spoofsense/spoofsense/scorer/profile"
@@ -32,8 +31,10 @@ type pipeline struct {
 	ann *annotator
 	// channel is the profile channel that decides, written into each result.
 	channel string
+	// limits bound what is decoded: the scorer's.
+	limits preprocess.Limits
 	// scorer returns the shared scorer, loading it on first use.
-	scorer func() (cmdutil.ImageScorer, error)
+	scorer func() (cmdutil.DecodedScorer, error)
 }
 
 // checkRun scores every input with a pool of workers and writes the results in input order.
@@ -80,7 +81,7 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	var ann *annotator
 	if opts.Annotate != "" {
 		var err error
-		if ann, err = newAnnotator(opts.Annotate, opts.Scorer.Limits); err != nil {
+		if ann, err = newAnnotator(opts.Annotate); err != nil {
 			return cmdutil.UsageError("--annotate: %v", err)
 		}
 		defer ann.Close()
@@ -118,7 +119,8 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		in:      opts.IO.In,
 		ann:     ann,
 		channel: channel,
-		scorer: sync.OnceValues(func() (cmdutil.ImageScorer, error) {
+		limits:  opts.Scorer.Limits,
+		scorer: sync.OnceValues(func() (cmdutil.DecodedScorer, error) {
 			s, err := opts.LoadScorer(ctx, opts.Scorer)
 			if err != nil {
 				return nil, fmt.Errorf("load models: %w", err)
@@ -291,36 +293,25 @@ func (p *pipeline) process(ctx context.Context, in input) (outcome, error) {
 		o.res = errorResult(in.name, in.err)
 		return o, nil
 	}
-	var (
-		src    io.Reader
-		file   *os.File
-		copied *bytes.Buffer // what the scorer read from stdin or an object, for --annotate
-	)
-	var stream io.Reader // stdin or an object: read once, from the start
-	if in.stdin || in.obj != nil {
-		if in.obj != nil {
-			// The read ends with ctx; a connection cut mid-body is a read error, so a row.
-			r, err := in.obj.open(ctx)
-			if err != nil {
-				if ctx.Err() != nil {
-					return o, ctx.Err()
-				}
-				o.res = errorResult(in.name, err)
-				return o, nil
+	var src io.Reader
+	switch {
+	case in.obj != nil:
+		// The read ends with ctx; a connection cut mid-body is a read error, so a row.
+		r, err := in.obj.open(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return o, ctx.Err()
 			}
-			defer r.Close()
-			stream = r
-		} else {
-			// A read of stdin (`sleep 15 | spoofsense check -`) ends with ctx, so that Ctrl-C
-			// exits 130 at once. ctx is the pool's: when it is done, the input is cut short.
-			stream = cmdutil.ContextReader(ctx, p.in)
+			o.res = errorResult(in.name, err)
+			return o, nil
 		}
-		src = stream
-		if p.ann != nil {
-			copied = &bytes.Buffer{}
-			src = io.TeeReader(stream, copied)
-		}
-	} else {
+		defer r.Close()
+		src = r
+	case in.stdin:
+		// A read of stdin (`sleep 15 | spoofsense check -`) ends with ctx, so that Ctrl-C
+		// exits 130 at once. ctx is the pool's: when it is done, the input is cut short.
+		src = cmdutil.ContextReader(ctx, p.in)
+	default:
 		// Non-blocking, and closed when ctx ends: a named pipe without a writer cannot hang
 		// the run, nor can one that never ends.
 		f, err := cmdutil.OpenInput(ctx, in.name)
@@ -329,13 +320,22 @@ func (p *pipeline) process(ctx context.Context, in input) (outcome, error) {
 			return o, nil
 		}
 		defer f.Close()
-		file, src = f, f
+		src = f
 	}
 	sc, err := p.scorer()
 	if err != nil {
 		return o, err
 	}
-	res, err := sc.ScoreReader(ctx, src, in.name)
+	// Decoded once, here: the scorer and --annotate see the same upright pixels.
+	d, err := scorer.Decode(src, in.name, p.limits)
+	if err != nil {
+		if ctx.Err() != nil {
+			return o, ctx.Err()
+		}
+		o.res = errorResult(in.name, err)
+		return o, nil
+	}
+	res, err := sc.ScoreDecoded(ctx, d)
 	res.File = in.name
 	if err != nil {
 		if ctx.Err() != nil {
@@ -354,21 +354,13 @@ func (p *pipeline) process(ctx context.Context, in input) (outcome, error) {
 	}
 	o.res = res
 	if p.ann != nil && res.Status == scorer.StatusOK {
-		if err := p.annotate(res, file, copied, stream); err != nil {
+		input := in.name
+		if in.stdin || in.obj != nil {
+			input = "" // no file beside which to name the copy
+		}
+		if err := p.ann.annotate(res, d.Image, input); err != nil {
 			o.warning = err.Error()
 		}
 	}
 	return o, nil
-}
-
-// annotate writes the annotated copy of a scored image, reading it again from the start of
-// file, or from what the scorer read of stdin or the object followed by the rest of it.
-func (p *pipeline) annotate(res scorer.Result, file *os.File, copied *bytes.Buffer, stream io.Reader) error {
-	if file == nil {
-		return p.ann.annotate(res, io.MultiReader(copied, stream), "")
-	}
-	if _, err := file.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("annotate %s: %w", res.File, err)
-	}
-	return p.ann.annotate(res, file, file.Name())
 }

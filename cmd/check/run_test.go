@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
+	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/report"
 	"github.com/spoofsense/spoofsense/scorer"
 )
@@ -58,7 +59,7 @@ func files(results []scorer.Result) []string {
 	return names
 }
 
-// checkScores checks that every ok row carries the fake score of its own file's bytes.
+// checkScores checks that every ok row carries the fake score of its own file's pixels.
 func checkScores(t *testing.T, results []scorer.Result, data map[string][]byte) {
 	t.Helper()
 	for _, r := range results {
@@ -70,7 +71,12 @@ func checkScores(t *testing.T, results []scorer.Result, data map[string][]byte) 
 			t.Errorf("row for unknown file %q", r.File)
 			continue
 		}
-		if want := fakeProb(b, r.File); r.ProbReal != want {
+		img, err := preprocess.DecodeBytes(b, preprocess.Limits{})
+		if err != nil {
+			t.Errorf("%s: %v", r.File, err)
+			continue
+		}
+		if want := fakeProb(img.Pix, r.File); r.ProbReal != want {
 			t.Errorf("%s: prob_real %v, want %v (rows mixed up?)", r.File, r.ProbReal, want)
 		}
 	}
@@ -192,8 +198,9 @@ func TestErrorRows(t *testing.T) {
 	must(t, os.Symlink(filepath.Join(dir, "missing.png"), filepath.Join(dir, "d-dangling.jpg")))
 	must(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not an image, skipped"), 0o644))
 	wantErrors := map[string]string{
-		"b-text.jpg":     "decode " + filepath.Join(dir, "b-text.jpg") + ": image: unknown format",
-		"c-empty.jpg":    "decode " + filepath.Join(dir, "c-empty.jpg") + ": empty file",
+		// check decodes, so these are the decoder's messages whatever the scorer.
+		"b-text.jpg":     "decode " + filepath.Join(dir, "b-text.jpg") + ": unsupported image format: text (supported: JPEG, PNG, GIF, BMP, TIFF, WebP)",
+		"c-empty.jpg":    "decode " + filepath.Join(dir, "c-empty.jpg") + ": empty input: zero bytes",
 		"d-dangling.jpg": "open " + filepath.Join(dir, "d-dangling.jpg") + ": no such file or directory",
 	}
 	unreadable := filepath.Join(dir, "f-unreadable.png")

@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sync"
 
@@ -12,6 +13,14 @@ import (
 // fakes. Implementations must be safe for concurrent use: commands share one across workers.
 type ImageScorer interface {
 	ScoreReader(ctx context.Context, r io.Reader, name string) (scorer.Result, error)
+}
+
+// DecodedScorer also scores images the command has decoded itself with scorer.Decode, so that
+// a command needing the pixels as well (check draws its --annotate copies on them) decodes each
+// image once. *scorer.Scorer implements it; check's test fake does too.
+type DecodedScorer interface {
+	ImageScorer
+	ScoreDecoded(ctx context.Context, d scorer.Decoded) (scorer.Result, error)
 }
 
 // NewScorerFunc loads a scorer with the given options (see Factory.NewScorer).
@@ -34,6 +43,20 @@ func (f *Factory) LoadScorer(ctx context.Context, opts scorer.Options) (ImageSco
 		return nil, err
 	}
 	return s, nil
+}
+
+// LoadDecodedScorer is LoadScorer for a command that decodes its images itself; a scorer that
+// cannot score decoded images (a test fake of another command) is an error naming its type.
+func (f *Factory) LoadDecodedScorer(ctx context.Context, opts scorer.Options) (DecodedScorer, error) {
+	s, err := f.LoadScorer(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := s.(DecodedScorer)
+	if !ok {
+		return nil, fmt.Errorf("scorer %T does not score decoded images", s)
+	}
+	return d, nil
 }
 
 // SharedScorers returns a NewScorerFunc that loads the models once, through LoadScorer, for the

@@ -49,3 +49,43 @@ func TestSharedScorersLoadsOnceWhenItCannotDerive(t *testing.T) {
 		t.Error("a failing load returned no error")
 	}
 }
+
+// decodedCounting is a countingScorer that scores decoded images too.
+type decodedCounting struct{ countingScorer }
+
+func (d decodedCounting) ScoreDecoded(_ context.Context, in scorer.Decoded) (scorer.Result, error) {
+	return scorer.Result{File: in.Name, Threshold: d.opts.Threshold}, nil
+}
+
+func TestLoadDecodedScorer(t *testing.T) {
+	tests := []struct {
+		name    string
+		load    NewScorerFunc
+		wantErr string
+	}{
+		{"decodes", func(_ context.Context, o scorer.Options) (ImageScorer, error) {
+			return decodedCounting{countingScorer{o}}, nil
+		}, ""},
+		{"reader only", func(_ context.Context, o scorer.Options) (ImageScorer, error) { return countingScorer{o}, nil },
+			"scorer cmdutil.countingScorer does not score decoded images"},
+		{"load fails", func(context.Context, scorer.Options) (ImageScorer, error) { return nil, errors.New("boom") }, "boom"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &Factory{NewScorer: tt.load}
+			s, err := f.LoadDecodedScorer(context.Background(), scorer.Options{Threshold: 0.7})
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res, _ := s.ScoreDecoded(context.Background(), scorer.Decoded{Name: "x.jpg"}); res.File != "x.jpg" || res.Threshold != 0.7 {
+				t.Errorf("ScoreDecoded = %+v", res)
+			}
+		})
+	}
+}

@@ -429,12 +429,13 @@ func reportPage(ds *dataset.Dataset, samples []metrics.Sample, res *Result) html
 		page.BaselineFile = res.Baseline.File
 	}
 	var acceptedAttacks, rejectedBonaFide []htmlreport.Example
+	policy := scorer.Policy{Threshold: res.Threshold, Rule: scorer.AtLeast} // the report's decisions
 	for i, s := range samples {
 		if s.NonResponse != metrics.Responded {
 			continue
 		}
 		ex := htmlreport.Example{Name: s.ID, Path: ds.Items[i].Path, Label: s.Label, Species: s.Species, Score: s.Score}
-		live := s.Score >= res.Threshold
+		live := policy.Live(s.Score)
 		switch {
 		case s.Label == metrics.BonaFide:
 			page.Scores.BonaFide = append(page.Scores.BonaFide, s.Score)

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/scorer"
 )
 
@@ -142,7 +143,7 @@ func (f *fakeScorer) ScoreReader(ctx context.Context, r io.Reader, name string) 
 	if prob >= f.opts.Threshold {
 		verdict = scorer.Live
 	}
-	face := scorer.Face{Box: scorer.Box{X: 100, Y: 120, W: 240, H: 300}, Verdict: verdict, ProbReal: prob, DetectorScore: 0.99}
+	face := scorer.Face{Box: preprocess.Box{X: 100, Y: 120, W: 240, H: 300}, Verdict: verdict, ProbReal: prob, DetectorScore: 0.99}
 	res.Verdict, res.ProbReal, res.FaceCount, res.Face = verdict, prob, 1, &face
 	if f.opts.Faces == scorer.FacesAll {
 		res.FaceCount = 2

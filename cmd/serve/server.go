@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/spoofsense/spoofsense/cmd/cmdutil"
-	"github.com/spoofsense/spoofsense/models"
 	"github.com/spoofsense/spoofsense/preprocess"
 	"github.com/spoofsense/spoofsense/scorer"
 	"github.com/spoofsense/spoofsense/scorer/profile"
@@ -120,21 +119,8 @@ func (c *Config) setDefaults() {
 	if c.MaxPixels <= 0 {
 		c.MaxPixels = max(preprocess.DefaultMaxPixels, int64(c.MaxInflight)*16_000_000)
 	}
-	if c.Scorer.Threshold == 0 {
-		c.Scorer.Threshold = scorer.DefaultThreshold
-	}
-	if c.Scorer.Faces == "" {
-		c.Scorer.Faces = scorer.FacesLargest
-	}
-	if c.Scorer.Crops == "" {
-		c.Scorer.Crops = scorer.DefaultCrops
-	}
-	if c.Scorer.Box == "" {
-		c.Scorer.Box = scorer.BoxRaw
-	}
-	if len(c.Scorer.Nets) == 0 {
-		c.Scorer.Nets = models.AntiSpoofNames() // explicit, so nets=all finds the same scorer
-	}
+	// The scorer's own defaults, made explicit (nets too, so nets=all finds the same scorer).
+	c.Scorer = c.Scorer.WithDefaults()
 	for _, d := range []struct {
 		v   *time.Duration
 		def time.Duration

@@ -1,5 +1,4 @@
-// Package kubernetes holds the Kubernetes manifests of spoofsense serve (the YAML files beside
-// this one) and their offline checks: every document decodes strictly into its k8s.io/api type
+// The manifests' offline checks: every document decodes strictly into its k8s.io/api type
 // (an unknown, misspelt or mistyped field fails), the objects agree with each other (selectors,
 // ports, the autoscaler's target) and with the binary (every SPOOFSENSE_* variable is a flag
 // spoofsense serve accepts, with a value it accepts), and the pod is locked down as the README

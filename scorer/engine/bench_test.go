@@ -43,7 +43,7 @@ func BenchmarkMiniFASNetV2SE128(b *testing.B) {
 func TestSteadyStateAllocs(t *testing.T) {
 	for _, gs := range goldenSets {
 		for _, lay := range layouts {
-			t.Run(gs.dir+"/"+lay.name, func(t *testing.T) { testSteadyStateAllocs(t, gs.dir, gs.model, gs.batch, lay.mode) })
+			t.Run(gs.dir+"/"+lay.name, func(t *testing.T) { testSteadyStateAllocs(t, gs.dir, gs.model, gs.batch, lay.opts) })
 		}
 	}
 }
@@ -51,8 +51,8 @@ func TestSteadyStateAllocs(t *testing.T) {
 // allocRuns is how many counted runs TestSteadyStateAllocs averages over.
 const allocRuns = 5
 
-func testSteadyStateAllocs(t *testing.T, dir, model string, batch int, layout layoutMode) {
-	m := loadModelWith(t, model, LoadOptions{Batch: batch}, planOptions{layout: layout})
+func testSteadyStateAllocs(t *testing.T, dir, model string, batch int, popts planOptions) {
+	m := loadModelWith(t, model, LoadOptions{Batch: batch}, popts)
 	in := fixtures.ReadFloat32(t, "golden", "ort", dir, "input.f32")
 	s := m.NewSession()
 	ctx := context.Background()

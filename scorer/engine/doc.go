@@ -1,6 +1,8 @@
-// Package engine is a pure-Go inference engine for the ONNX models spoofsense ships
-// (MiniFASNetV2, MiniFASNetV1SE and the UltraFace RFB-320 detector) and for the ONNX operators
-// listed by SupportedOps.
+// Package engine is a pure-Go inference engine for the ONNX models spoofsense ships (the
+// UltraFace RFB-320 detector, MiniFASNetV2, MiniFASNetV1SE and MiniFASNetV2SE-128) and for the
+// ONNX operators listed by SupportedOps: it owns decoding a model into a graph, planning it
+// (folding, fusion, buffers, the channels-last lowering) and running it in a Session; the
+// numeric kernels are its kernels sub-package.
 //
 // Load decodes a model with github.com/owulveryck/onnx-go into the engine's own graph and
 // plans it once: shape arithmetic on static shapes is folded to constants,
@@ -30,21 +32,24 @@
 //
 // # Layouts and kernels
 //
-// When the SIMD kernels of the kernels sub-package are available (a GOEXPERIMENT=simd
-// build on a CPU with AVX-512 or AVX2 + FMA, kernels.Accelerated; kernels.Variant names
-// the variant, SPOOFSENSE_KERNELS forces one), a static plan is lowered to run its
-// convolution chains channels-last (lowerNHWC): convolutions with constant weights that are
-// dense or depthwise, and the Add, Mul (same shape or by a per-channel [N,C,1,1] value),
-// Relu, Sigmoid, GlobalAveragePool and channel Concat between them, work on NHWC16 values
-// (channels padded to a multiple of 16) with weights packed once at load. A stem
-// convolution reads its few NCHW input channels directly (kernels.PlanarConv); a residual
-// Add whose other operand is ready is folded into the producing convolution's epilogue, and
-// so is a Relu after it; a value goes back to NCHW only where another operator or a graph
-// output reads it. Everything else, dynamic mode and builds without the SIMD kernels keep
-// the NCHW kernels: GEMM on gonum's serial float32 kernels (1×1 directly, others through
-// im2col), tiled so gonum starts no goroutines, and a direct loop for depthwise
-// convolutions. The golden tests run both layouts in every build. The conformance of every
-// operator against ONNX's backend node tests is recorded in CONFORMANCE.md.
+// Every convolution runs on the kernels of the kernels sub-package (SIMD in a
+// GOEXPERIMENT=simd build on a CPU with AVX-512 or AVX2 + FMA, portable Go otherwise;
+// kernels.Variant names the variant, SPOOFSENSE_KERNELS forces one): it is the engine's only
+// convolution code. A static plan is lowered to run its convolution chains channels-last
+// (lowerNHWC): convolutions with constant weights that are dense or depthwise, and the Add,
+// Mul (same shape or by a per-channel [N,C,1,1] value), Relu, Sigmoid, GlobalAveragePool and
+// channel Concat between them, work on NHWC16 values (channels padded to a multiple of 16)
+// with weights packed once at load. A stem convolution reads its few NCHW input channels
+// directly (kernels.PlanarConv); a residual Add whose other operand is ready is folded into
+// the producing convolution's epilogue, and so is a Relu after it; a value goes back to NCHW
+// only where another operator or a graph output reads it. A convolution between NCHW values
+// — every one in dynamic mode, a grouped one (one dense part per group) or one whose weights
+// the graph computes — converts its input to NHWC16 and its output back around the same
+// kernels (nchwConv). The NCHW convolution the engine had before (gonum GEMM, im2col, a
+// direct depthwise loop) lives on in conv_reference_test.go as the tests' reference: the
+// golden tests run it, the NCHW-valued kernels and the channels-last plan in every build.
+// The conformance of every operator against ONNX's backend node tests is recorded in
+// CONFORMANCE.md.
 //
 // LoadOptions.Batch plans a static model for several images per Run.
 //
@@ -57,9 +62,10 @@
 // builds (load 7–12 on 2 cores: wall times were up to 5× their quiet values, CPU times
 // agree within ±8% between runs). The avx2 rows are what a CPU without AVX-512 runs
 // (SPOOFSENSE_KERNELS=avx2, or GODEBUG=cpu.avx512f=off: the same within noise); portable
-// is the amd64 build without GOEXPERIMENT=simd (`go install`). arm64 builds run the NEON
-// kernels, whose speed is not measured (no arm64 machine here; the tests run them under
-// qemu):
+// is the amd64 build without GOEXPERIMENT=simd (`go install`), which runs the same
+// channels-last convolutions as the others with the portable Go kernels. arm64 builds run
+// the NEON kernels, whose speed is not measured (no arm64 machine here; the tests run them
+// under qemu):
 //
 //	model               avx512   avx2      portable   onnxruntime   avx512 / avx2 / portable vs ort
 //	MiniFASNetV2        0.46 ms  0.84 ms    6.5 ms      1.16 ms      0.39 / 0.72 / 5.7

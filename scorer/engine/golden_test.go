@@ -59,12 +59,18 @@ func loadModelWith(tb testing.TB, file string, opts LoadOptions, popts planOptio
 	return m
 }
 
-// layouts are the activation layouts every golden test runs, in every build: the NCHW
-// reference path and the channels-last kernels (portable or SIMD).
+// layouts are the plans every golden test runs, in every build: the NCHW reference
+// convolution (conv_reference_test.go, no kernels), the kernels' convolution between NCHW
+// values (nchwConv, what dynamic mode runs) and the channels-last plan Load builds; the
+// kernels are the portable or the SIMD ones, as the build and CPU choose.
 var layouts = []struct {
 	name string
-	mode layoutMode
-}{{"nchw", layoutNCHW}, {"nhwc", layoutNHWC}}
+	opts planOptions
+}{
+	{"reference", planOptions{layout: layoutNCHW, conv: compileConvReference}},
+	{"nchw", planOptions{layout: layoutNCHW}},
+	{"nhwc", planOptions{layout: layoutNHWC}},
+}
 
 // closeEnough is the PIPELINE §2 criterion: 1e-4 absolute, or 1e-4 relative above 1.
 func closeEnough(got, want float32) bool {
@@ -94,13 +100,13 @@ func compareFloats(got, want []float32) error {
 func TestGoldenORT(t *testing.T) {
 	for _, gs := range goldenSets {
 		for _, lay := range layouts {
-			t.Run(gs.dir+"/"+lay.name, func(t *testing.T) { testGoldenORT(t, gs.dir, gs.model, gs.batch, lay.mode) })
+			t.Run(gs.dir+"/"+lay.name, func(t *testing.T) { testGoldenORT(t, gs.dir, gs.model, gs.batch, lay.opts) })
 		}
 	}
 }
 
 // testGoldenORT runs one model on its onnxruntime golden input with the given layout.
-func testGoldenORT(t *testing.T, dir, model string, batch int, layout layoutMode) {
+func testGoldenORT(t *testing.T, dir, model string, batch int, popts planOptions) {
 	raw, err := os.ReadFile(fixtures.Path(t, "golden", "ort", dir, "meta.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +115,7 @@ func testGoldenORT(t *testing.T, dir, model string, batch int, layout layoutMode
 	if err := json.Unmarshal(raw, &meta); err != nil {
 		t.Fatal(err)
 	}
-	m := loadModelWith(t, model, LoadOptions{Batch: batch}, planOptions{layout: layout})
+	m := loadModelWith(t, model, LoadOptions{Batch: batch}, popts)
 	if !m.Static() {
 		t.Fatalf("%s was not planned statically", model)
 	}
@@ -141,7 +147,7 @@ func testGoldenORT(t *testing.T, dir, model string, batch int, layout layoutMode
 func TestGoldenSilentFace(t *testing.T) {
 	for _, net := range []string{"MiniFASNetV2", "MiniFASNetV1SE"} {
 		for _, lay := range layouts {
-			m := loadModelWith(t, net+".onnx", LoadOptions{}, planOptions{layout: lay.mode})
+			m := loadModelWith(t, net+".onnx", LoadOptions{}, lay.opts)
 			s := m.NewSession()
 			for _, img := range []string{"image_T1", "image_F1", "image_F2"} {
 				t.Run(net+"/"+lay.name+"/"+img, func(t *testing.T) {
@@ -174,7 +180,7 @@ func TestBatch(t *testing.T) {
 	for _, net := range []string{"MiniFASNetV2", "MiniFASNetV1SE"} {
 		for _, lay := range layouts {
 			t.Run(net+"/"+lay.name, func(t *testing.T) {
-				m := loadModelWith(t, net+".onnx", LoadOptions{Batch: len(imgs)}, planOptions{layout: lay.mode})
+				m := loadModelWith(t, net+".onnx", LoadOptions{Batch: len(imgs)}, lay.opts)
 				if got := m.Inputs()[0].Shape; !m.Static() || len(got) != 4 || got[0] != len(imgs) {
 					t.Fatalf("static %v, input shape %v; want static with batch %d", m.Static(), got, len(imgs))
 				}

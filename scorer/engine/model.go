@@ -43,7 +43,7 @@ var ErrMalformed = errors.New("malformed model")
 // and buffers are assigned. A model whose input shapes are not all static, or whose shapes
 // depend on input data, is kept in dynamic mode and planned at every Run.
 func Load(data []byte, opts LoadOptions) (m *Model, err error) {
-	return load(data, opts, planOptions{layout: layoutAuto})
+	return load(data, opts, planOptions{})
 }
 
 // load is Load with the planner's knobs (tests plan both layouts in every build).

@@ -8,29 +8,17 @@ import (
 type layoutMode uint8
 
 const (
-	// layoutAuto runs the convolution chains channels-last when the kernels are vectorised
-	// on this CPU (kernels.Accelerated), NCHW otherwise.
-	layoutAuto layoutMode = iota
-	// layoutNCHW keeps every value NCHW: the reference path on gonum GEMM.
+	// layoutNHWC runs the convolution chains channels-last (lowerNHWC): every static plan.
+	layoutNHWC layoutMode = iota
+	// layoutNCHW keeps every value NCHW, convolutions included (nchwConv): dynamic mode.
 	layoutNCHW
-	// layoutNHWC runs channels-last wherever an operator supports it, in any build.
-	layoutNHWC
 )
 
 // planOptions are the planner's knobs.
 type planOptions struct {
 	layout layoutMode
-}
-
-// wantNHWC reports whether plans built with o lower to channels-last values.
-func (o planOptions) wantNHWC() bool {
-	switch o.layout {
-	case layoutNHWC:
-		return true
-	case layoutNCHW:
-		return false
-	}
-	return kernels.Accelerated()
+	// conv, when set, compiles Conv nodes instead of compileConv: the tests' NCHW reference.
+	conv opCompiler
 }
 
 // lowering is the state of lowerNHWC: a planned (NCHW) step list is rewritten into a new
@@ -305,49 +293,19 @@ func (l *lowering) lowerConv(st *step) bool {
 	if w == nil {
 		return false
 	}
-	geom := kernels.ConvGeom{KH: gm.kh, KW: gm.kw, StrideH: gm.sh, StrideW: gm.sw,
-		PadTop: gm.pt, PadLeft: gm.pl, PadBottom: gm.pb, PadRight: gm.pr, DilationH: gm.dh, DilationW: gm.dw}
-	nc := &nhwcConv{n: gm.n, h: gm.h, w: gm.w, resIn: -1,
-		inSize: gm.h * gm.w * kernels.Pad16(gm.c), outSize: gm.oh * gm.ow * kernels.Pad16(gm.m)}
-	scratch := 0
 	_, hasTwin := l.twin[st.in[0]]
-	planar := false
-	switch {
-	case gm.group == 1 && gm.c <= maxPlanarChannels && !hasTwin:
-		// A stem convolution reads its few NCHW channels directly.
-		nc.planar, err = kernels.PackPlanarConv(gm.m, gm.c, geom, w.f)
-		nc.inSize, planar = gm.c*gm.h*gm.w, true
-	case gm.group == gm.c && gm.m == gm.c:
-		nc.dw, err = kernels.PackDepthwise(gm.c, geom, w.f)
-	case gm.group == 1:
-		nc.dense, err = kernels.PackConv(gm.m, gm.c, geom, w.f)
-		if err == nil {
-			scratch = nc.dense.ScratchSize(gm.h, gm.w)
-		}
-	default:
-		return false
-	}
+	nc, err := packConv(gm, w.f, bias, fu.act, fu.slope, !hasTwin)
 	if err != nil {
 		return false
 	}
-	if bias != nil {
-		nc.ep.Bias = kernels.PadChannels(bias)
-	}
-	switch fu.act {
-	case actRelu:
-		nc.ep.Act = kernels.ActReLU
-	case actPRelu:
-		nc.ep.Act = kernels.ActPReLU
-		nc.ep.Slope = kernels.PadChannels(fu.slope)
-	}
 	x := st.in[0]
-	if !planar {
+	if nc.planar == nil {
 		x = l.needNHWC(x)
 	}
 	t := l.newTwin(st.out[0])
 	k := l.emit(step{node: n, in: []int{x}, out: []int{t}, run: nc.run})
 	l.conv[k] = nc
-	p.scratch = max(p.scratch, scratch)
+	p.scratch = max(p.scratch, nc.scratch)
 	return true
 }
 
@@ -366,6 +324,7 @@ type nhwcConv struct {
 	planar          *kernels.PlanarConvWeights // input NCHW
 	ep              kernels.Epilogue           // without Residual
 	resIn           int                        // index of the residual input, -1 for none
+	scratch         int                        // floats of scratch the dense kernel needs
 }
 
 func (c *nhwcConv) run(rc *runCtx, in, out []*tensorData) {
@@ -377,13 +336,18 @@ func (c *nhwcConv) run(rc *runCtx, in, out []*tensorData) {
 		if c.resIn >= 0 {
 			ep.Residual = in[c.resIn].f[b*c.outSize : (b+1)*c.outSize]
 		}
-		switch {
-		case c.dw != nil:
-			kernels.Depthwise(xb, c.h, c.w, c.dw, yb, &ep)
-		case c.planar != nil:
-			kernels.PlanarConv(xb, c.h, c.w, c.planar, yb, &ep)
-		default:
-			kernels.Conv(xb, c.h, c.w, c.dense, yb, rc.scratch, &ep)
-		}
+		c.image(xb, yb, rc.scratch, &ep)
+	}
+}
+
+// image convolves one image: x is NHWC16 (NCHW for a planar convolution), y NHWC16.
+func (c *nhwcConv) image(x, y, scratch []float32, ep *kernels.Epilogue) {
+	switch {
+	case c.dw != nil:
+		kernels.Depthwise(x, c.h, c.w, c.dw, y, ep)
+	case c.planar != nil:
+		kernels.PlanarConv(x, c.h, c.w, c.planar, y, ep)
+	default:
+		kernels.Conv(x, c.h, c.w, c.dense, y, scratch, ep)
 	}
 }

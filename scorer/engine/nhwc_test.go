@@ -44,8 +44,8 @@ func TestLowerNHWC(t *testing.T) {
 // TestLowerNHWCOps runs a small graph that exercises every channels-last operator —
 // a converted (not planar) input, batch 2, channel counts that are not multiples of 16,
 // unfused Relu, same-shape and per-channel Mul, GlobalAveragePool, Sigmoid, Add, Concat,
-// a strided depthwise conv and a graph output that NHWC operators also read — in both
-// layouts, and compares the results.
+// a strided depthwise conv and a graph output that NHWC operators also read — in every
+// layout, and compares the results with the reference's.
 func TestLowerNHWCOps(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	names := []string{"x", "w1", "b1", "w2", "wd", "c1", "c2", "r", "m", "g", "s", "sc", "a", "cat", "dw"}
@@ -88,7 +88,7 @@ func TestLowerNHWCOps(t *testing.T) {
 	in := randFloats(rng, 2*5*6*7)
 	var results [][][]float32
 	for _, lay := range layouts {
-		p, err := buildPlan(g, map[int]planValue{idx["x"]: {dt: dtFloat32, shape: []int{2, 5, 6, 7}}}, "t", planOptions{layout: lay.mode})
+		p, err := buildPlan(g, map[int]planValue{idx["x"]: {dt: dtFloat32, shape: []int{2, 5, 6, 7}}}, "t", lay.opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +98,7 @@ func TestLowerNHWCOps(t *testing.T) {
 			t.Fatal(err)
 		}
 		results = append(results, out)
-		if lay.mode == layoutNHWC {
+		if lay.opts.layout == layoutNHWC {
 			ops := map[string]int{}
 			for _, st := range p.steps {
 				ops[st.node.op]++
@@ -108,9 +108,11 @@ func TestLowerNHWCOps(t *testing.T) {
 			}
 		}
 	}
-	for k := range results[0] {
-		if err := compareFloats(results[1][k], results[0][k]); err != nil {
-			t.Errorf("output %d: nhwc differs from nchw: %v", k, err)
+	for i, lay := range layouts[1:] {
+		for k := range results[0] {
+			if err := compareFloats(results[i+1][k], results[0][k]); err != nil {
+				t.Errorf("output %d: %s differs from the reference: %v", k, lay.name, err)
+			}
 		}
 	}
 }

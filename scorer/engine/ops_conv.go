@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"math"
+
+	"github.com/spoofsense/spoofsense/scorer/engine/kernels"
 )
 
 // activation is an activation fused into a convolution's store.
@@ -157,239 +160,170 @@ func parseConv(c *compileCtx) (g convGeom, fu *convFusion, hasBias bool, err err
 	return g, fu, hasBias, nil
 }
 
+// compileConv compiles a Conv whose input and output stay NCHW values: every Conv in dynamic
+// mode, and in a static plan one the channels-last lowering did not take (grouped, or with
+// weights the graph computes). It runs on the same kernels as the lowered convolutions
+// (nchwConv): the only convolution code the engine has. Constant weights are packed now;
+// weights or a bias the graph computes are packed at every run, which allocates.
 func compileConv(c *compileCtx) (compiled, error) {
 	g, fu, hasBias, err := parseConv(c)
 	if err != nil {
 		return compiled{}, err
 	}
 	shape := []int{g.n, g.m, g.oh, g.ow}
-	cg := g.c / g.group
-	scratch := 0
-	kind := convGeneral
-	switch {
-	case cg == 1 && g.m == g.c:
-		kind = convDepthwise
-	case g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt+g.pl+g.pb+g.pr == 0:
-		kind = convPointwise
-	default:
-		scratch = cg * g.kh * g.kw * g.oh * g.ow
+	empty := g.n == 0 || g.m == 0 || g.oh == 0 || g.ow == 0
+	if g.c == 0 && !empty {
+		return compiled{}, unsupported("Conv with no input channels")
 	}
-	var dw *depthwisePlan
-	if kind == convDepthwise {
-		dw = newDepthwisePlan(&g)
+	w := fu.w
+	if w == nil {
+		w = c.input(1).c
 	}
-	act, slope := fu.act, fu.slope
+	var b *tensorData
+	if hasBias {
+		if b = fu.b; b == nil {
+			b = c.input(2).c
+		}
+	}
+	var packed *nchwConv
+	if !empty && w != nil && (!hasBias || b != nil) {
+		if packed, err = newNCHWConv(g, w.f, b.floats(), fu); err != nil {
+			return compiled{}, err
+		}
+	}
 	out, err := single(dtFloat32, shape, func(rc *runCtx, in, out []*tensorData) {
-		w := in[1].f
-		if fu.w != nil {
-			w = fu.w.f
+		if empty {
+			return
 		}
-		var bias []float32
-		if fu.b != nil {
-			bias = fu.b.f
-		} else if hasBias {
-			bias = in[2].f
+		k, scratch := packed, rc.scratch
+		if k == nil {
+			w, b := fu.w, fu.b
+			if w == nil {
+				w = in[1]
+			}
+			if b == nil && hasBias {
+				b = in[2]
+			}
+			var err error
+			if k, err = newNCHWConv(g, w.f, b.floats(), fu); err != nil {
+				rc.fail(err)
+				return
+			}
+			scratch = make([]float32, k.scratch)
 		}
-		switch kind {
-		case convDepthwise:
-			dw.run(&g, in[0].f, w, bias, act, slope, out[0].f)
-		case convPointwise:
-			convPointwiseRun(&g, in[0].f, w, bias, act, slope, out[0].f)
-		default:
-			convGeneralRun(&g, in[0].f, w, bias, act, slope, out[0].f, rc.scratch)
-		}
+		k.run(in[0].f, out[0].f, scratch)
 	})
-	out.scratch = scratch
+	if packed != nil {
+		out.scratch = packed.scratch
+	}
 	return out, err
 }
 
-type convKind uint8
+// errGroupedConv is packConv's refusal of a grouped convolution that is not depthwise: the
+// kernels run dense and depthwise ones, so nchwConv splits it into one dense part per group.
+var errGroupedConv = errors.New("grouped convolution")
 
-const (
-	convGeneral convKind = iota
-	convPointwise
-	convDepthwise
-)
-
-// epilogue adds the bias and applies the activation to one output channel plane, in one pass.
-func epilogue(plane []float32, ch int, bias []float32, act activation, slope []float32) {
-	var b float32
+// packConv packs a convolution of geometry gm — dense (group 1) or depthwise — for the
+// channels-last kernels, with weights w in ONNX layout, bias (nil for none) and the fused
+// activation in its epilogue. nchwIn says its input is an NCHW value, which a dense
+// convolution with few input channels (a stem) reads directly (kernels.PlanarConv).
+func packConv(gm convGeom, w, bias []float32, act activation, slope []float32, nchwIn bool) (*nhwcConv, error) {
+	geom := kernels.ConvGeom{KH: gm.kh, KW: gm.kw, StrideH: gm.sh, StrideW: gm.sw,
+		PadTop: gm.pt, PadLeft: gm.pl, PadBottom: gm.pb, PadRight: gm.pr, DilationH: gm.dh, DilationW: gm.dw}
+	nc := &nhwcConv{n: gm.n, h: gm.h, w: gm.w, resIn: -1,
+		inSize: gm.h * gm.w * kernels.Pad16(gm.c), outSize: gm.oh * gm.ow * kernels.Pad16(gm.m)}
+	var err error
+	switch {
+	case gm.group == 1 && gm.c <= maxPlanarChannels && nchwIn:
+		nc.planar, err = kernels.PackPlanarConv(gm.m, gm.c, geom, w)
+		nc.inSize = gm.c * gm.h * gm.w
+	case gm.group == gm.c && gm.m == gm.c:
+		nc.dw, err = kernels.PackDepthwise(gm.c, geom, w)
+	case gm.group == 1:
+		if nc.dense, err = kernels.PackConv(gm.m, gm.c, geom, w); err == nil {
+			nc.scratch = nc.dense.ScratchSize(gm.h, gm.w)
+		}
+	default:
+		return nil, errGroupedConv
+	}
+	if err != nil {
+		return nil, err
+	}
 	if bias != nil {
-		b = bias[ch]
+		nc.ep.Bias = kernels.PadChannels(bias)
 	}
 	switch act {
 	case actRelu:
-		for i, v := range plane {
-			plane[i] = max(v+b, 0)
-		}
+		nc.ep.Act = kernels.ActReLU
 	case actPRelu:
-		s := slope[ch]
-		for i, v := range plane {
-			v += b
-			if v < 0 {
-				v *= s
-			}
-			plane[i] = v
-		}
-	default:
+		nc.ep.Act = kernels.ActPReLU
+		nc.ep.Slope = kernels.PadChannels(slope)
+	}
+	return nc, nil
+}
+
+// nchwConv is a convolution between NCHW values on the channels-last kernels: for each image
+// and group the input channels are converted to NHWC16 (unless the part reads them planar),
+// convolved and converted back. A dense or depthwise convolution is one part; any other
+// grouped one is a dense part per group. It is read-only once built.
+type nchwConv struct {
+	g         convGeom
+	parts     []*nhwcConv
+	cin, cout int // channels of each part
+	scratch   int // floats: a part's NHWC16 input and output and its kernel's own scratch
+}
+
+// newNCHWConv packs the convolution of geometry g with weights w, bias (nil for none) and
+// fu's activation.
+func newNCHWConv(g convGeom, w, bias []float32, fu *convFusion) (*nchwConv, error) {
+	nc := &nchwConv{g: g, cin: g.c, cout: g.m}
+	groups, sub := 1, g
+	if g.group > 1 && !(g.group == g.c && g.m == g.c) {
+		groups = g.group
+		nc.cin, nc.cout = g.c/g.group, g.m/g.group
+		sub.c, sub.m, sub.group = nc.cin, nc.cout, 1
+	}
+	per := len(w) / g.m // weights per output channel
+	for p := range groups {
+		m0, m1 := p*nc.cout, (p+1)*nc.cout
+		var bp, sp []float32
 		if bias != nil {
-			for i := range plane {
-				plane[i] += b
-			}
+			bp = bias[m0:m1]
 		}
+		if fu.act == actPRelu {
+			sp = fu.slope[m0:m1]
+		}
+		k, err := packConv(sub, w[m0*per:m1*per], bp, fu.act, sp, true)
+		if err != nil {
+			return nil, err
+		}
+		need := k.outSize + k.scratch
+		if k.planar == nil {
+			need += k.inSize
+		}
+		nc.scratch = max(nc.scratch, need)
+		nc.parts = append(nc.parts, k)
 	}
+	return nc, nil
 }
 
-// convPointwiseRun is a 1×1, stride 1, unpadded convolution: one GEMM per image and group.
-func convPointwiseRun(g *convGeom, x, w, bias []float32, act activation, slope []float32, out []float32) {
-	hw := g.h * g.w
-	cg, mg := g.c/g.group, g.m/g.group
-	for n := 0; n < g.n; n++ {
-		for gr := 0; gr < g.group; gr++ {
-			xs := x[(n*g.c+gr*cg)*hw:]
-			os := out[(n*g.m+gr*mg)*hw:]
-			gemm(false, false, mg, hw, cg, 1, w[gr*mg*cg:], cg, xs, hw, 0, os, hw)
-		}
-		for m := 0; m < g.m; m++ {
-			epilogue(out[(n*g.m+m)*hw:(n*g.m+m+1)*hw], m, bias, act, slope)
-		}
-	}
-}
-
-// im2col lays out the receptive fields of one group of channels as a
-// (cg·kh·kw) × (oh·ow) matrix.
-func im2col(g *convGeom, x []float32, cg int, col []float32) {
-	ohw := g.oh * g.ow
-	row := 0
-	for ch := 0; ch < cg; ch++ {
-		plane := x[ch*g.h*g.w : (ch+1)*g.h*g.w]
-		for ky := 0; ky < g.kh; ky++ {
-			for kx := 0; kx < g.kw; kx++ {
-				dst := col[row*ohw : (row+1)*ohw]
-				row++
-				for oy := 0; oy < g.oh; oy++ {
-					iy := oy*g.sh - g.pt + ky*g.dh
-					d := dst[oy*g.ow : (oy+1)*g.ow]
-					if iy < 0 || iy >= g.h {
-						clear(d)
-						continue
-					}
-					src := plane[iy*g.w : (iy+1)*g.w]
-					ix := -g.pl + kx*g.dw
-					for ox := range d {
-						if ix >= 0 && ix < g.w {
-							d[ox] = src[ix]
-						} else {
-							d[ox] = 0
-						}
-						ix += g.sw
-					}
-				}
-			}
-		}
-	}
-}
-
-// convGeneralRun is any grouped 2-D convolution as im2col + GEMM.
-func convGeneralRun(g *convGeom, x, w, bias []float32, act activation, slope []float32, out, scratch []float32) {
+// run convolves the NCHW batch x into the NCHW batch y; scratch holds nc.scratch floats.
+func (nc *nchwConv) run(x, y, scratch []float32) {
+	g := nc.g
 	hw, ohw := g.h*g.w, g.oh*g.ow
-	cg, mg := g.c/g.group, g.m/g.group
-	k := cg * g.kh * g.kw
-	col := scratch[:k*ohw]
-	for n := 0; n < g.n; n++ {
-		for gr := 0; gr < g.group; gr++ {
-			im2col(g, x[(n*g.c+gr*cg)*hw:], cg, col)
-			gemm(false, false, mg, ohw, k, 1, w[gr*mg*k:], k, col, ohw, 0, out[(n*g.m+gr*mg)*ohw:], ohw)
-		}
-		for m := 0; m < g.m; m++ {
-			epilogue(out[(n*g.m+m)*ohw:(n*g.m+m+1)*ohw], m, bias, act, slope)
-		}
-	}
-}
-
-// depthwisePlan precomputes, for every output column, the range of kernel columns that
-// fall inside the input, so the inner loop has no bounds tests.
-type depthwisePlan struct {
-	kxLo, kxHi []int // per output column
-	kyLo, kyHi []int // per output row
-}
-
-func newDepthwisePlan(g *convGeom) *depthwisePlan {
-	p := &depthwisePlan{make([]int, g.ow), make([]int, g.ow), make([]int, g.oh), make([]int, g.oh)}
-	rng := func(o, s, pad, d, k, size int) (lo, hi int) {
-		lo, hi = 0, k
-		for lo < k && o*s-pad+lo*d < 0 {
-			lo++
-		}
-		for hi > lo && o*s-pad+(hi-1)*d >= size {
-			hi--
-		}
-		return lo, hi
-	}
-	for ox := 0; ox < g.ow; ox++ {
-		p.kxLo[ox], p.kxHi[ox] = rng(ox, g.sw, g.pl, g.dw, g.kw, g.w)
-	}
-	for oy := 0; oy < g.oh; oy++ {
-		p.kyLo[oy], p.kyHi[oy] = rng(oy, g.sh, g.pt, g.dh, g.kh, g.h)
-	}
-	return p
-}
-
-// run is a depthwise convolution (one input channel per output channel) as a direct loop.
-func (p *depthwisePlan) run(g *convGeom, x, w, bias []float32, act activation, slope []float32, out []float32) {
-	hw, ohw, kk := g.h*g.w, g.oh*g.ow, g.kh*g.kw
-	for n := 0; n < g.n; n++ {
-		for ch := 0; ch < g.c; ch++ {
-			plane := x[(n*g.c+ch)*hw : (n*g.c+ch+1)*hw]
-			wk := w[ch*kk : (ch+1)*kk]
-			o := out[(n*g.m+ch)*ohw : (n*g.m+ch+1)*ohw]
-			for oy := 0; oy < g.oh; oy++ {
-				orow := o[oy*g.ow : (oy+1)*g.ow]
-				kyLo, kyHi := p.kyLo[oy], p.kyHi[oy]
-				iy0 := oy*g.sh - g.pt
-				if g.kh == 3 && g.kw == 3 && g.dh == 1 && g.dw == 1 && kyLo == 0 && kyHi == 3 {
-					p.row3x3(g, plane, wk, iy0, orow)
-					continue
-				}
-				for ox := range orow {
-					ix0 := ox*g.sw - g.pl
-					kxLo, kxHi := p.kxLo[ox], p.kxHi[ox]
-					var s float32
-					for ky := kyLo; ky < kyHi; ky++ {
-						row := plane[(iy0+ky*g.dh)*g.w:]
-						wr := wk[ky*g.kw:]
-						for kx := kxLo; kx < kxHi; kx++ {
-							s += row[ix0+kx*g.dw] * wr[kx]
-						}
-					}
-					orow[ox] = s
-				}
+	for b := 0; b < g.n; b++ {
+		for p, k := range nc.parts {
+			xs := x[(b*g.c+p*nc.cin)*hw : (b*g.c+(p+1)*nc.cin)*hw]
+			ys := y[(b*g.m+p*nc.cout)*ohw : (b*g.m+(p+1)*nc.cout)*ohw]
+			in, rest := xs, scratch
+			if k.planar == nil {
+				in, rest = rest[:k.inSize], rest[k.inSize:]
+				kernels.NCHWToNHWC(in, xs, nc.cin, g.h, g.w)
 			}
-			epilogue(o, ch, bias, act, slope)
+			out := rest[:k.outSize]
+			k.image(in, out, rest[k.outSize:], &k.ep)
+			kernels.NHWCToNCHW(ys, out, nc.cout, g.oh, g.ow)
 		}
-	}
-}
-
-// row3x3 computes one output row of an undilated 3×3 depthwise convolution whose three input
-// rows iy0..iy0+2 are all inside the image; columns whose window is clipped by the padding use
-// the general loop.
-func (p *depthwisePlan) row3x3(g *convGeom, plane, wk []float32, iy0 int, orow []float32) {
-	r0 := plane[iy0*g.w : (iy0+1)*g.w]
-	r1 := plane[(iy0+1)*g.w : (iy0+2)*g.w]
-	r2 := plane[(iy0+2)*g.w : (iy0+3)*g.w]
-	w0, w1, w2, w3, w4, w5, w6, w7, w8 := wk[0], wk[1], wk[2], wk[3], wk[4], wk[5], wk[6], wk[7], wk[8]
-	for ox := range orow {
-		ix0 := ox*g.sw - g.pl
-		if p.kxLo[ox] == 0 && p.kxHi[ox] == 3 {
-			a, b, c := r0[ix0:ix0+3], r1[ix0:ix0+3], r2[ix0:ix0+3]
-			orow[ox] = a[0]*w0 + a[1]*w1 + a[2]*w2 + b[0]*w3 + b[1]*w4 + b[2]*w5 + c[0]*w6 + c[1]*w7 + c[2]*w8
-			continue
-		}
-		var s float32
-		for kx := p.kxLo[ox]; kx < p.kxHi[ox]; kx++ {
-			s += r0[ix0+kx]*wk[kx] + r1[ix0+kx]*wk[3+kx] + r2[ix0+kx]*wk[6+kx]
-		}
-		orow[ox] = s
 	}
 }
 

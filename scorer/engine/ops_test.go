@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -64,6 +65,8 @@ func naiveConv(g *convGeom, x, w, bias []float32, act activation, slope []float3
 	return out
 }
 
+// TestConvKernels checks the NCHW reference convolutions (conv_reference_test.go) and the
+// production one (nchwConv on the kernels) against the textbook loop.
 func TestConvKernels(t *testing.T) {
 	tests := []struct {
 		name                  string
@@ -111,6 +114,17 @@ func TestConvKernels(t *testing.T) {
 			}
 			if d := maxAbsDiff(gen, want); d > 1e-4 {
 				t.Errorf("general kernel: max difference %g", d)
+			}
+			// The production convolution: the channels-last kernels between NCHW values,
+			// grouped ones split per group.
+			nc, err := newNCHWConv(g, w, bias, &convFusion{act: tt.act, slope: slope})
+			if err != nil {
+				t.Fatal(err)
+			}
+			prod := make([]float32, len(want))
+			nc.run(x, prod, make([]float32, nc.scratch))
+			if d := maxAbsDiff(prod, want); d > 1e-4 {
+				t.Errorf("kernels (nchwConv, %d parts): max difference %g", len(nc.parts), d)
 			}
 		})
 	}
@@ -280,4 +294,30 @@ func BenchmarkConvDepthwise3x3C128x20x20(b *testing.B) {
 
 func BenchmarkConv3x3C16x120x160(b *testing.B) {
 	benchConv(b, convGeom{n: 1, c: 16, h: 120, w: 160, m: 32, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, pb: 1, pr: 1, group: 1})
+}
+
+// A Conv with no output channels plans and runs to an empty output, in every layout, instead of
+// dividing by zero while packing its (empty) weights.
+func TestConvEmptyOutput(t *testing.T) {
+	g := &graphIR{
+		values:  []string{"x", "w", "y"},
+		consts:  map[int]*tensorData{1: newTensorData(dtFloat32, []int{0, 3, 3, 3})},
+		nodes:   []*nodeIR{{op: "Conv", name: "y", in: []int{0, 1}, out: []int{2}}},
+		inputs:  []int{0},
+		outputs: []int{2},
+		opset:   13,
+	}
+	for _, lay := range layouts {
+		t.Run(lay.name, func(t *testing.T) {
+			p, err := buildPlan(g, map[int]planValue{0: {dt: dtFloat32, shape: []int{1, 3, 8, 8}}}, "t", lay.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := &Model{name: "t", g: g, plan: p}
+			out, err := m.NewSession().RunFloat32(context.Background(), make([]float32, 3*8*8))
+			if err != nil || len(out) != 1 || len(out[0]) != 0 {
+				t.Fatalf("RunFloat32 = %d outputs (%v), %v; want one empty output", len(out), out, err)
+			}
+		})
+	}
 }

@@ -47,16 +47,16 @@ func buildPlan(g *graphIR, inputs map[int]planValue, modelName string, opts plan
 		defined[v] = true
 	}
 	for _, n := range g.nodes {
-		if err := p.addNode(g, n, defined); err != nil {
+		if err := p.addNode(g, n, defined, opts); err != nil {
 			return nil, &NodeError{Model: modelName, Op: n.op, Node: n.name, Err: err}
 		}
 	}
 	for _, v := range g.outputs {
 		if !defined[v] {
-			return nil, fmt.Errorf("graph output %q is never computed", g.values[v])
+			return nil, fmt.Errorf("%w: graph output %q is never computed", ErrMalformed, g.values[v])
 		}
 	}
-	if opts.wantNHWC() && len(p.steps) > 0 {
+	if opts.layout == layoutNHWC && len(p.steps) > 0 {
 		p.lowerNHWC(g)
 	}
 	p.assignBuffers(g)
@@ -70,10 +70,13 @@ func buildPlan(g *graphIR, inputs map[int]planValue, modelName string, opts plan
 	return p, nil
 }
 
-func (p *plan) addNode(g *graphIR, n *nodeIR, defined []bool) (err error) {
+func (p *plan) addNode(g *graphIR, n *nodeIR, defined []bool, opts planOptions) (err error) {
 	compile, ok := compilerFor(n.op)
 	if !ok {
 		return unsupported("operator")
+	}
+	if n.op == "Conv" && opts.conv != nil {
+		compile = opts.conv
 	}
 	c := &compileCtx{n: n, opset: g.opset, in: make([]*planValue, len(n.in))}
 	allConst := true

@@ -180,3 +180,11 @@ func equalShape(a, b []int) bool {
 	}
 	return true
 }
+
+// floats returns t's float32 data, nil for a nil t.
+func (t *tensorData) floats() []float32 {
+	if t == nil {
+		return nil
+	}
+	return t.f
+}

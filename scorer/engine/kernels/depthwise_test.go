@@ -168,3 +168,32 @@ func BenchmarkDepthwise(b *testing.B) {
 		}
 	}
 }
+
+// A residual that is the output itself (as the Epilogue contract allows) is added before the
+// output is overwritten, by every variant (the portable one takes its 16-lane loop then).
+func TestDepthwiseInPlaceResidual(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const h, w, c = 7, 9, 40
+	g := ConvGeom{KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}
+	cp := Pad16(c)
+	x, wt := make([]float32, h*w*cp), randSlice(rng, c*9)
+	for p := range h * w {
+		copy(x[p*cp:p*cp+c], randSlice(rng, c))
+	}
+	res := make([]float32, h*w*cp)
+	for p := range h * w {
+		copy(res[p*cp:p*cp+c], randSlice(rng, c))
+	}
+	bias := PadChannels(randSlice(rng, c))
+	want := make([]float32, h*w*cp)
+	refDepthwise(x, h, w, c, g, wt, want, &Epilogue{Bias: bias, Act: ActReLU, Residual: res})
+	dw, err := PackDepthwise(c, g, wt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, impl := range depthwiseImpls(t) {
+		y := append([]float32(nil), res...)
+		impl.fn(x, h, w, dw, y, &Epilogue{Bias: bias, Act: ActReLU, Residual: y})
+		compare(t, impl.name, y, want, 9)
+	}
+}

@@ -52,7 +52,9 @@
 //   - "neon": NEON (ASIMD) kernels in Go assembly, every arm64 build (every arm64 CPU has
 //     NEON with FMLA; GOEXPERIMENT does not matter there).
 //   - "portable": plain Go, every build and CPU (the only one on amd64 without
-//     GOEXPERIMENT=simd and on other architectures).
+//     GOEXPERIMENT=simd and on other architectures); its Gemm (and so the 1×1 and im2col
+//     convolutions) hands the row-major weights to gonum's serial Sgemm, 2–4× a plain
+//     triple loop.
 //
 // The fastest one the build and CPU run is taken, unless the SPOOFSENSE_KERNELS
 // environment variable ([KernelsEnv]) names another ("avx512", "avx2", "neon", "portable";
@@ -107,18 +109,19 @@
 //
 // 2026-12-01, "AMD EPYC" (KVM, Zen 4, AVX-512), Go 1.26.8, one core:
 // taskset -c 0 go test -run '^$' -bench . -cpu 1 ./scorer/engine/kernels/, on a machine
-// shared with other builds (±10%). GFLOP/s counts real MACs × 2.
+// shared with other builds (±10%). GFLOP/s counts real MACs × 2. The portable Gemm figures
+// are those of its gonum version, measured the same way and day on a quiet moment.
 //
 //	kernel, shape                               avx512   avx2   portable  (GFLOP/s)
-//	Gemm 400×128×128 (m×k×n, MiniFASNet)          267     126     3.9
-//	Gemm 1600×64×128                              251     124     3.5
-//	Gemm 400×231×64                               271     121     5.2
-//	Gemm 1600×32×112                              206      99     3.6
-//	Gemm 100×128×512                              254     122     4.7
-//	Gemm 4800×16×32 (UltraFace)                   186      99     2.7
-//	Gemm 4800×32×64                               220     113     3.8
-//	Gemm 4800×64×64                               248     123     4.1
-//	Gemm 1200×64×128                              239     123     4.4
+//	Gemm 400×128×128 (m×k×n, MiniFASNet)          267     126     17.6
+//	Gemm 1600×64×128                              251     124     12.7
+//	Gemm 400×231×64                               271     121     17.4
+//	Gemm 1600×32×112                              206      99     9.1
+//	Gemm 100×128×512                              254     122     17.8
+//	Gemm 4800×16×32 (UltraFace)                   186      99     5.5
+//	Gemm 4800×32×64                               220     113     8.1
+//	Gemm 4800×64×64                               248     123     11.2
+//	Gemm 1200×64×128                              239     123     13.0
 //	Depthwise 3×3 C128 20×20 s1                    54      37     1.6
 //	Depthwise 3×3 C128 20×20 s2                    38      30     1.7
 //	Depthwise 3×3 C64 40×40 s1                     62      45     1.5
@@ -130,5 +133,4 @@
 //	Conv 3×3 s1 16→32 120×160 (im2col)            124      85     4.0
 //	Conv 3×3 d2 16→16 30×40 (direct)              126     115     3.8
 //	Conv 3×3 256→12 4×5 (direct)                   38      53     4.4
-
 package kernels

@@ -86,43 +86,70 @@ func (ep *Epilogue) check(n, resLen int) {
 }
 
 // applyRow applies the epilogue to row (length n, channels 0..n-1) whose residual row
-// starts at resOff in ep.Residual.
+// starts at resOff in ep.Residual, in one pass over the row. Bias with no, ReLU or PReLU
+// activation and no residual — every convolution of the shipped nets but the fused residual
+// ones — has loops of its own, without a test per element for what is absent.
 func (ep *Epilogue) applyRow(row []float32, resOff int) {
 	if ep == nil {
 		return
 	}
+	n := len(row)
+	if ep.Bias != nil && ep.Residual == nil {
+		bias := ep.Bias[:n]
+		switch ep.Act {
+		case ActNone:
+			for j := range row {
+				row[j] += bias[j]
+			}
+			return
+		case ActReLU:
+			for j, v := range row {
+				row[j] = max(v+bias[j], 0)
+			}
+			return
+		case ActPReLU:
+			slope := ep.Slope[:n]
+			for j, v := range row {
+				v += bias[j]
+				if v < 0 {
+					v *= slope[j]
+				}
+				row[j] = v
+			}
+			return
+		}
+	}
+	var bias, slope, res []float32
 	if ep.Bias != nil {
-		b := ep.Bias[:len(row)]
-		for j := range row {
-			row[j] += b[j]
-		}
+		bias = ep.Bias[:n]
 	}
-	if ep.Residual != nil && ep.ResidualFirst {
-		r := ep.Residual[resOff : resOff+len(row)]
-		for j := range row {
-			row[j] += r[j]
-		}
+	if ep.Act == ActPReLU {
+		slope = ep.Slope[:n]
 	}
-	switch ep.Act {
-	case ActReLU:
-		for j, v := range row {
-			if v < 0 {
-				row[j] = 0
+	if ep.Residual != nil {
+		res = ep.Residual[resOff : resOff+n]
+	}
+	first := res != nil && ep.ResidualFirst
+	after := res != nil && !ep.ResidualFirst
+	relu := ep.Act == ActReLU
+	for j, v := range row {
+		if bias != nil {
+			v += bias[j]
+		}
+		if first {
+			v += res[j]
+		}
+		if v < 0 {
+			if relu {
+				v = 0
+			} else if slope != nil {
+				v *= slope[j]
 			}
 		}
-	case ActPReLU:
-		s := ep.Slope[:len(row)]
-		for j, v := range row {
-			if v < 0 {
-				row[j] = v * s[j]
-			}
+		if after {
+			v += res[j]
 		}
-	}
-	if ep.Residual != nil && !ep.ResidualFirst {
-		r := ep.Residual[resOff : resOff+len(row)]
-		for j := range row {
-			row[j] += r[j]
-		}
+		row[j] = v
 	}
 }
 
