@@ -5,7 +5,8 @@ package kernels
 import "simd/archsimd"
 
 // blendSIMD runs ResizeBlend with AVX-512 or AVX2 and reports whether it could; the tail
-// of fewer than a vector's lanes is loaded and stored partially.
+// of fewer than a vector's lanes goes through zero-filled arrays (see tail16: archsimd's
+// SlicePart loads and stores trip the race detector's checkptr).
 func blendSIMD(v impl, dst []float32, r0, r1 []int32, b0, b1 int32, sub, scale float32) bool {
 	switch v {
 	case implAVX512:
@@ -21,7 +22,12 @@ func blendSIMD(v impl, dst []float32, r0, r1 []int32, b0, b1 int32, sub, scale f
 			blend(archsimd.LoadInt32x16Slice(r0[i:]), archsimd.LoadInt32x16Slice(r1[i:])).StoreSlice(dst[i:])
 		}
 		if i < len(r0) {
-			blend(archsimd.LoadInt32x16SlicePart(r0[i:]), archsimd.LoadInt32x16SlicePart(r1[i:])).StoreSlicePart(dst[i:])
+			var a, b [16]int32
+			var t [16]float32
+			copy(a[:], r0[i:])
+			copy(b[:], r1[i:])
+			blend(archsimd.LoadInt32x16(&a), archsimd.LoadInt32x16(&b)).Store(&t)
+			copy(dst[i:len(r0)], t[:])
 		}
 	case implAVX2:
 		w0, w1 := archsimd.BroadcastInt32x8(b0), archsimd.BroadcastInt32x8(b1)
@@ -36,7 +42,12 @@ func blendSIMD(v impl, dst []float32, r0, r1 []int32, b0, b1 int32, sub, scale f
 			blend(archsimd.LoadInt32x8Slice(r0[i:]), archsimd.LoadInt32x8Slice(r1[i:])).StoreSlice(dst[i:])
 		}
 		if i < len(r0) {
-			blend(archsimd.LoadInt32x8SlicePart(r0[i:]), archsimd.LoadInt32x8SlicePart(r1[i:])).StoreSlicePart(dst[i:])
+			var a, b [8]int32
+			var t [8]float32
+			copy(a[:], r0[i:])
+			copy(b[:], r1[i:])
+			blend(archsimd.LoadInt32x8(&a), archsimd.LoadInt32x8(&b)).Store(&t)
+			copy(dst[i:len(r0)], t[:])
 		}
 	default:
 		return false

@@ -5,7 +5,7 @@ package kernels
 import "simd/archsimd"
 
 // expSIMD runs Exp with AVX-512 or AVX2 and reports whether it could (the tail of fewer
-// than a vector's lanes is loaded and stored partially, with the same arithmetic).
+// than a vector's lanes goes through a zero-filled vector, with the same arithmetic).
 func expSIMD(v impl, dst, src []float32) bool {
 	switch v {
 	case implAVX512:
@@ -20,15 +20,34 @@ func expSIMD(v impl, dst, src []float32) bool {
 }
 
 // apply16 stores f of each 16 consecutive elements of src into dst, the tail of fewer
-// loaded (zero-filled) and stored partially. dst is at least as long as src.
+// through tail16 (zero-filled). dst is at least as long as src.
 func apply16(dst, src []float32, f func(vec) vec) {
 	i := 0
 	for ; i+16 <= len(src); i += 16 {
 		f(archsimd.LoadFloat32x16Slice(src[i:])).StoreSlice(dst[i:])
 	}
 	if i < len(src) {
-		f(archsimd.LoadFloat32x16SlicePart(src[i:])).StoreSlicePart(dst[i:])
+		tail16(dst[i:], src[i:], f)
 	}
+}
+
+// tail16 stores f of the fewer than 16 elements of src into dst through a zero-filled
+// array. archsimd's LoadSlicePart and StoreSlicePart would do it in place, but they form a
+// pointer to a whole vector past the slice's end, which the race detector's checkptr rejects
+// ("found bad pointer in Go heap") when that end is the end of a heap object.
+func tail16(dst, src []float32, f func(vec) vec) {
+	var t [16]float32
+	copy(t[:], src)
+	f(archsimd.LoadFloat32x16(&t)).Store(&t)
+	copy(dst[:len(src)], t[:])
+}
+
+// tail8 is tail16 with 8-lane AVX2 vectors.
+func tail8(dst, src []float32, f func(vec8) vec8) {
+	var t [8]float32
+	copy(t[:], src)
+	f(archsimd.LoadFloat32x8(&t)).Store(&t)
+	copy(dst[:len(src)], t[:])
 }
 
 // apply8 is apply16 with 8-lane AVX2 vectors.
@@ -38,7 +57,7 @@ func apply8(dst, src []float32, f func(vec8) vec8) {
 		f(archsimd.LoadFloat32x8Slice(src[i:])).StoreSlice(dst[i:])
 	}
 	if i < len(src) {
-		f(archsimd.LoadFloat32x8SlicePart(src[i:])).StoreSlicePart(dst[i:])
+		tail8(dst[i:], src[i:], f)
 	}
 }
 
@@ -96,7 +115,7 @@ func softmaxPairsSIMD(v impl, dst, src []float32) bool {
 			pair(archsimd.LoadFloat32x16Slice(src[i:])).StoreSlice(dst[i:])
 		}
 		if i < len(src) {
-			pair(archsimd.LoadFloat32x16SlicePart(src[i:])).StoreSlicePart(dst[i:])
+			tail16(dst[i:], src[i:], pair)
 		}
 	case implAVX2:
 		sw := archsimd.LoadUint32x8(&[8]uint32{1, 0, 3, 2, 5, 4, 7, 6})
@@ -109,7 +128,7 @@ func softmaxPairsSIMD(v impl, dst, src []float32) bool {
 			pair(archsimd.LoadFloat32x8Slice(src[i:])).StoreSlice(dst[i:])
 		}
 		if i < len(src) {
-			pair(archsimd.LoadFloat32x8SlicePart(src[i:])).StoreSlicePart(dst[i:])
+			tail8(dst[i:], src[i:], pair)
 		}
 	default:
 		return false
