@@ -297,6 +297,9 @@ type observedScorer struct {
 	started            chan struct{}
 	running, cancelled *atomic.Int64
 	otherErrs          *atomic.Int64
+	// hold, while set, keeps each inference from starting until its request is cancelled,
+	// so that a burst stays queued behind it however fast the models are.
+	hold *atomic.Bool
 }
 
 func (o observedScorer) ScoreReader(ctx context.Context, r io.Reader, name string) (scorer.Result, error) {
@@ -306,7 +309,16 @@ func (o observedScorer) ScoreReader(ctx context.Context, r io.Reader, name strin
 	case o.started <- struct{}{}:
 	default:
 	}
-	res, err := o.ImageScorer.ScoreReader(ctx, r, name)
+	var (
+		res scorer.Result
+		err error
+	)
+	if o.hold.Load() {
+		<-ctx.Done()
+		err = ctx.Err()
+	} else {
+		res, err = o.ImageScorer.ScoreReader(ctx, r, name)
+	}
 	switch {
 	case errors.Is(err, context.Canceled):
 		o.cancelled.Add(1)
@@ -321,6 +333,7 @@ func (o observedScorer) ScoreReader(ctx context.Context, r io.Reader, name strin
 // leaks.
 func TestClientsDisconnectingRealModels(t *testing.T) {
 	var running, cancelled, otherErrs atomic.Int64
+	var hold atomic.Bool
 	started := make(chan struct{}, 1)
 	ts := newRealServer(t, func(c *Config) {
 		inner := c.NewScorer
@@ -331,7 +344,7 @@ func TestClientsDisconnectingRealModels(t *testing.T) {
 				return nil, err
 			}
 			return observedScorer{ImageScorer: s, started: started, running: &running,
-				cancelled: &cancelled, otherErrs: &otherErrs}, nil
+				cancelled: &cancelled, otherErrs: &otherErrs, hold: &hold}, nil
 		}
 	})
 	// The answer the live sample gets alone (the first request).
@@ -384,6 +397,7 @@ func TestClientsDisconnectingRealModels(t *testing.T) {
 		t.Errorf("none of %d inferences was cancelled when its client left", rounds)
 	}
 	// A burst: one request runs, the others wait for the one worker; all the clients leave.
+	hold.Store(true)
 	conns := make([]net.Conn, burst)
 	for i := range conns {
 		conns[i] = send(load.bodies[i%len(load.bodies)])
@@ -394,6 +408,7 @@ func TestClientsDisconnectingRealModels(t *testing.T) {
 		conn.Close()
 	}
 	waitFor(t, "every slot to be released", func() bool { return ts.adm.admitted() == 0 })
+	hold.Store(false)
 
 	checkServes()
 	if n := otherErrs.Load(); n > 0 {
