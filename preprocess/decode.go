@@ -94,6 +94,12 @@ func (m *Image) At(x, y int) color.Color {
 // is applied; a missing or broken EXIF block means orientation 1. Grey, CMYK, paletted and 16-bit
 // images are converted to 8-bit RGB; alpha is composited on white.
 func Decode(r io.Reader, lim Limits) (*Image, error) {
+	var d Decoder
+	return d.Decode(r, lim)
+}
+
+// Decode is the package's Decode with d's buffers.
+func (d *Decoder) Decode(r io.Reader, lim Limits) (*Image, error) {
 	var data []byte
 	maxBytes := lim.maxBytes()
 	if maxBytes > 0 {
@@ -111,7 +117,7 @@ func Decode(r io.Reader, lim Limits) (*Image, error) {
 			return nil, fmt.Errorf("read image: %w", err)
 		}
 	}
-	return DecodeBytes(data, lim)
+	return d.DecodeBytes(data, lim)
 }
 
 // DecodeBytes is Decode on an image already in memory.

@@ -383,8 +383,14 @@ type Decoded struct {
 // Decode reads one image from r as the scorer does — format sniffed, size limits applied,
 // EXIF orientation applied — for ScoreDecoded. A failure is an *InputError naming name.
 func Decode(r io.Reader, name string, limits preprocess.Limits) (Decoded, error) {
+	return DecodeWith(new(preprocess.Decoder), r, name, limits)
+}
+
+// DecodeWith is Decode with dec's buffers, which a worker decoding one image after another
+// keeps (dec is not safe for concurrent use).
+func DecodeWith(dec *preprocess.Decoder, r io.Reader, name string, limits preprocess.Limits) (Decoded, error) {
 	start := time.Now()
-	img, err := preprocess.Decode(r, limits)
+	img, err := dec.Decode(r, limits)
 	if err != nil {
 		return Decoded{}, &InputError{Name: displayName(name), Err: err}
 	}

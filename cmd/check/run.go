@@ -35,6 +35,9 @@ type pipeline struct {
 	limits preprocess.Limits
 	// scorer returns the shared scorer, loading it on first use.
 	scorer func() (cmdutil.DecodedScorer, error)
+	// decoders holds the workers' *preprocess.Decoder between images, so that each decode
+	// reuses a previous one's JPEG tables and sample planes.
+	decoders sync.Pool
 }
 
 // checkRun scores every input with a pool of workers and writes the results in input order.
@@ -327,7 +330,12 @@ func (p *pipeline) process(ctx context.Context, in input) (outcome, error) {
 		return o, err
 	}
 	// Decoded once, here: the scorer and --annotate see the same upright pixels.
-	d, err := scorer.Decode(src, in.name, p.limits)
+	dec, _ := p.decoders.Get().(*preprocess.Decoder)
+	if dec == nil {
+		dec = new(preprocess.Decoder)
+	}
+	d, err := scorer.DecodeWith(dec, src, in.name, p.limits)
+	p.decoders.Put(dec)
 	if err != nil {
 		if ctx.Err() != nil {
 			return o, ctx.Err()
