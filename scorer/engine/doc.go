@@ -62,15 +62,15 @@
 // builds (±10%). The avx2 rows are what a CPU without AVX-512 runs (SPOOFSENSE_KERNELS=avx2,
 // or GODEBUG=cpu.avx512f=off: the same within noise); portable is the build without
 // GOEXPERIMENT=simd (`go install`, arm64), re-measured (taskset -c 0, ort-bench in the same
-// run) when it moved to the channels-last kernels: 1.3× (MiniFASNets), 1.35× (V2SE-128) and
-// 1.6× (UltraFace) the time of its former NCHW gonum path, which had a convolution code of
+// run) when it moved to the channels-last kernels: 1.3× (MiniFASNets), 1.4× (V2SE-128) and
+// 1.65× (UltraFace) the time of its former NCHW gonum path, which had a convolution code of
 // its own:
 //
 //	model               avx512   avx2      portable   onnxruntime   avx512 / avx2 / portable vs ort
-//	MiniFASNetV2        0.50 ms  0.82 ms    8.3 ms      1.21 ms      0.41 / 0.68 / 7.0
-//	MiniFASNetV1SE      0.52 ms  0.87 ms    8.3 ms      1.16 ms      0.45 / 0.75 / 7.4
-//	UltraFace RFB-320   1.67 ms  2.41 ms   23.2 ms      1.20 ms      1.40 / 2.02 / 19.5
-//	MiniFASNetV2SE-128  1.24 ms  2.19 ms   19.1 ms      4.95 ms      0.25 / 0.44 / 3.8
+//	MiniFASNetV2        0.50 ms  0.82 ms    8.6 ms      1.21 ms      0.41 / 0.68 / 7.2
+//	MiniFASNetV1SE      0.52 ms  0.87 ms    8.8 ms      1.16 ms      0.45 / 0.75 / 7.9
+//	UltraFace RFB-320   1.67 ms  2.41 ms   24.2 ms      1.20 ms      1.40 / 2.02 / 20.3
+//	MiniFASNetV2SE-128  1.24 ms  2.19 ms   19.9 ms      4.95 ms      0.25 / 0.44 / 4.0
 //
 // The AVX2 GEMM runs at ~125 GFLOP/s, which is one core's peak for 256-bit FMAs here (two
 // per cycle × 8 lanes × 2 FLOP at ~3.9 GHz; AVX-512 doubles it to ~250): UltraFace on
