@@ -3,11 +3,13 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/spoofsense/spoofsense/scorer"
@@ -62,4 +64,18 @@ func (s pixelScorer) ScoreDecoded(_ context.Context, d scorer.Decoded) (scorer.R
 		res.Verdict = scorer.Live
 	}
 	return res, nil
+}
+
+// ndjsonResults decodes check's NDJSON output.
+func ndjsonResults(t *testing.T, out string) []scorer.Result {
+	t.Helper()
+	var results []scorer.Result
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var res scorer.Result
+		if err := json.Unmarshal([]byte(line), &res); err != nil {
+			t.Fatalf("%v: %q", err, line)
+		}
+		results = append(results, res)
+	}
+	return results
 }

@@ -69,11 +69,7 @@ func TestOnePolicyEverywhere(t *testing.T) {
 				t.Fatalf("check: exit %d: %s", code, errOut)
 			}
 			got := map[string]scorer.Verdict{}
-			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-				var res scorer.Result
-				if err := json.Unmarshal([]byte(line), &res); err != nil {
-					t.Fatal(err)
-				}
+			for _, res := range ndjsonResults(t, out) {
 				got[res.File] = res.Verdict
 			}
 			for _, im := range imgs {
@@ -146,12 +142,16 @@ func TestOnePolicyEverywhere(t *testing.T) {
 // serveAt starts a server on the pixel scorer deciding at threshold t and returns its URL.
 func serveAt(t *testing.T, threshold float64) string {
 	t.Helper()
-	srv, err := serve.New(serve.Config{
-		NewScorer: func(_ context.Context, opts scorer.Options) (cmdutil.ImageScorer, error) {
-			return pixelScorer{opts}, nil
-		},
-		Scorer: scorer.Options{Threshold: threshold},
-	})
+	return startServer(t, serve.Config{Scorer: scorer.Options{Threshold: threshold}})
+}
+
+// startServer starts a server of cfg on the pixel scorer, warmed up, and returns its URL.
+func startServer(t *testing.T, cfg serve.Config) string {
+	t.Helper()
+	cfg.NewScorer = func(_ context.Context, opts scorer.Options) (cmdutil.ImageScorer, error) {
+		return pixelScorer{opts}, nil
+	}
+	srv, err := serve.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,11 +102,7 @@ func TestProfileRoundTrip(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("check --channel %s: exit %d: %s", ch, code, errOut)
 		}
-		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-			var res scorer.Result
-			if err := json.Unmarshal([]byte(line), &res); err != nil {
-				t.Fatal(err)
-			}
+		for _, res := range ndjsonResults(t, out) {
 			im := want[res.File]
 			if live := res.Verdict == scorer.Live; live != (im.score >= thr[ch]) || res.Channel != ch || res.Threshold != thr[ch] {
 				t.Errorf("check --channel %s %s: verdict %s channel %q threshold %v; profile threshold %v, score %v",
@@ -136,26 +131,15 @@ func TestProfileRoundTrip(t *testing.T) {
 	}
 
 	// serve: /v1/check?channel= and a key bound to web on /antispoofing.
-	srv, err := serve.New(serve.Config{
-		NewScorer: func(_ context.Context, opts scorer.Options) (cmdutil.ImageScorer, error) {
-			return pixelScorer{opts}, nil
-		},
+	url := startServer(t, serve.Config{
 		Profile: p, ProfileFile: prof,
 		APIKeys: []string{"k-web", "k-any"}, KeyChannels: map[string]string{"k-web": "web"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Warmup(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	hts := httptest.NewServer(srv.Handler())
-	defer hts.Close()
 	post := func(path, key, contentType, body string) (*http.Response, []byte) {
-		req, _ := http.NewRequest("POST", hts.URL+path, strings.NewReader(body))
+		req, _ := http.NewRequest("POST", url+path, strings.NewReader(body))
 		req.Header.Set("Content-Type", contentType)
 		req.Header.Set("x-api-key", key)
-		resp, err := hts.Client().Do(req)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

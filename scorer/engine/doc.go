@@ -63,15 +63,17 @@
 // agree within ±8% between runs). The avx2 rows are what a CPU without AVX-512 runs
 // (SPOOFSENSE_KERNELS=avx2, or GODEBUG=cpu.avx512f=off: the same within noise); portable
 // is the amd64 build without GOEXPERIMENT=simd (`go install`), which runs the same
-// channels-last convolutions as the others with the portable Go kernels. arm64 builds run
+// channels-last convolutions as the others with the portable Go kernels (its column is
+// from another run of the same comparison, taken when it moved off its own NCHW path,
+// which was 1.3–1.65× faster). arm64 builds run
 // the NEON kernels, whose speed is not measured (no arm64 machine here; the tests run them
 // under qemu):
 //
 //	model               avx512   avx2      portable   onnxruntime   avx512 / avx2 / portable vs ort
-//	MiniFASNetV2        0.46 ms  0.84 ms    6.5 ms      1.16 ms      0.39 / 0.72 / 5.7
-//	MiniFASNetV1SE      0.50 ms  0.91 ms    6.7 ms      1.14 ms      0.44 / 0.80 / 5.9
-//	UltraFace RFB-320   1.46 ms  2.31 ms   14.5 ms      1.20 ms      1.22 / 1.93 / 12.1
-//	MiniFASNetV2SE-128  1.19 ms  2.28 ms   14.5 ms      4.91 ms      0.24 / 0.46 / 3.0
+//	MiniFASNetV2        0.46 ms  0.84 ms    8.6 ms      1.16 ms      0.39 / 0.72 / 7.2
+//	MiniFASNetV1SE      0.50 ms  0.91 ms    8.8 ms      1.14 ms      0.44 / 0.80 / 7.9
+//	UltraFace RFB-320   1.46 ms  2.31 ms   24.2 ms      1.20 ms      1.22 / 1.93 / 20.3
+//	MiniFASNetV2SE-128  1.19 ms  2.28 ms   19.9 ms      4.91 ms      0.24 / 0.46 / 4.0
 //
 // The AVX2 GEMM runs at ~125 GFLOP/s, which is one core's peak for 256-bit FMAs here (two
 // per cycle × 8 lanes × 2 FLOP at ~3.9 GHz; AVX-512 doubles it to ~250): UltraFace on

@@ -69,47 +69,8 @@ func depthwiseWith(v impl, x []float32, h, w int, dw *DepthwiseWeights, y []floa
 	depthwisePortable(x, h, w, dw, y, oh, ow, ep)
 }
 
-// depthwisePortable is the plain-Go depthwise convolution: for each output pixel it sums the
-// window's taps over all its channels at once, straight into y, and applies the epilogue to
-// the pixel's channels in one call. A residual that overlaps y would be overwritten before it
-// is added, so that case takes depthwiseLanes, which accumulates 16 channels apart.
+// depthwisePortable is the plain-Go Depthwise.
 func depthwisePortable(x []float32, h, w int, dw *DepthwiseWeights, y []float32, oh, ow int, ep *Epilogue) {
-	if ep != nil && overlaps(ep.Residual, y) {
-		depthwiseLanes(x, h, w, dw, y, oh, ow, ep)
-		return
-	}
-	g, cp := dw.geom, dw.cp
-	for oy := 0; oy < oh; oy++ {
-		for ox := 0; ox < ow; ox++ {
-			out := (oy*ow + ox) * cp
-			acc := y[out : out+cp]
-			clear(acc)
-			for ky := 0; ky < g.KH; ky++ {
-				iy := oy*g.StrideH - g.PadTop + ky*g.DilationH
-				if iy < 0 || iy >= h {
-					continue
-				}
-				for kx := 0; kx < g.KW; kx++ {
-					ix := ox*g.StrideW - g.PadLeft + kx*g.DilationW
-					if ix < 0 || ix >= w {
-						continue
-					}
-					in := x[(iy*w+ix)*cp : (iy*w+ix)*cp+cp]
-					wt := dw.w[(ky*g.KW+kx)*cp : (ky*g.KW+kx)*cp+cp]
-					wt, acc := wt[:len(in)], acc[:len(in)]
-					for c, v := range in {
-						acc[c] += v * wt[c]
-					}
-				}
-			}
-			ep.applyRow(acc, out)
-		}
-	}
-}
-
-// depthwiseLanes is the plain-Go Depthwise 16 channels at a time, accumulated apart from y so
-// that the residual may alias it.
-func depthwiseLanes(x []float32, h, w int, dw *DepthwiseWeights, y []float32, oh, ow int, ep *Epilogue) {
 	g, cp := dw.geom, dw.cp
 	var acc [Lanes]float32 // the residual may alias y: accumulate apart
 	for oy := 0; oy < oh; oy++ {
