@@ -29,18 +29,18 @@ func BenchmarkDecodeDevJPEG(b *testing.B) {
 
 func BenchmarkDetectorInput(b *testing.B) {
 	img := decodeDev(b, "image_T1.jpg")
-	dst := make([]float32, DetectorInputLen)
+	dst := make([]float32, TensorLen(detIn()))
 	for b.Loop() {
-		DetectorInput(img, dst)
+		DetectorInput(img, detIn(), dst)
 	}
 }
 
 func BenchmarkCropFace(b *testing.B) {
 	img := decodeDev(b, "image_T1.jpg")
-	dst := make([]float32, CropLen)
+	dst := make([]float32, TensorLen(cropIn()))
 	box := Box{121, 108, 175, 251}
 	for b.Loop() {
-		if _, _, err := CropFace(img, box, ScaleV2, dst); err != nil {
+		if _, _, err := CropFace(img, box, scaleV2(), cropIn(), dst); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -58,13 +58,13 @@ func BenchmarkLaplacianVariance(b *testing.B) {
 // (a 376-pixel window shrunk with INTER_AREA, then 338 and 301).
 func BenchmarkSquareCrop(b *testing.B) {
 	img := decodeDev(b, "image_T1.jpg")
-	dst := make([]float32, SquareCropLen)
+	dst := make([]float32, TensorLen(squareIn()))
 	var sc SquareScratch
 	box := Box{121, 108, 175, 251}
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, f := range []float64{1.5, 1.35, 1.2} {
-			if _, err := SquareCrop(img, box, f, dst, &sc); err != nil {
+			if _, err := SquareCrop(img, box, f, squareIn(), dst, &sc); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -122,7 +122,7 @@ func TestGoldenDetectorInput(t *testing.T) {
 	for _, g := range loadGolden(t) {
 		img := decodeDev(t, g.File)
 		want := fixtures.ReadFloat32(t, "golden", "pipeline", g.File[:len(g.File)-4]+"_detector_input.f32")
-		got := DetectorInput(img, nil)
+		got := DetectorInput(img, detIn(), nil)
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d values, golden has %d", g.File, len(got), len(want))
 		}
@@ -138,7 +138,7 @@ func TestGoldenCrops(t *testing.T) {
 	nets := []struct {
 		name  string
 		scale float64
-	}{{"v2", ScaleV2}, {"v1se", ScaleV1SE}}
+	}{{"v2", scaleV2()}, {"v1se", scaleV1SE()}}
 	for _, g := range loadGolden(t) {
 		img := decodeDev(t, g.File)
 		// The crops were cut around pipeline.json's own boxes; this tests CropFace, not the box rule.
@@ -153,7 +153,7 @@ func TestGoldenCrops(t *testing.T) {
 			for _, b := range boxes {
 				file := g.File[:len(g.File)-4] + "_" + n.name + "_" + b.name + "_crop.f32"
 				want := fixtures.ReadFloat32(t, "golden", "pipeline", file)
-				got, _, err := CropFace(img, b.box, n.scale, nil)
+				got, _, err := CropFace(img, b.box, n.scale, cropIn(), nil)
 				if err != nil {
 					t.Fatalf("%s: %v", file, err)
 				}
@@ -194,7 +194,7 @@ func TestGoldenSquareCrops(t *testing.T) {
 			f, _ := strconv.ParseFloat(e, 64)
 			file := g.File[:len(g.File)-4] + "_fx_crop_e" + e + ".f32"
 			want := fixtures.ReadFloat32(t, "golden", "pipeline", file)
-			got, err := SquareCrop(img, box, f, nil, &sc)
+			got, err := SquareCrop(img, box, f, squareIn(), nil, &sc)
 			if err != nil {
 				t.Fatalf("%s: %v", file, err)
 			}

@@ -278,15 +278,15 @@ func uniqueImage(w, h int) *Image {
 func TestSquareCropReflects(t *testing.T) {
 	img := uniqueImage(200, 150)
 	// md = 64, f = 2: cs = 128, x0 = int(32 − 64) = −32, y0 = int(40 − 64) = −24.
-	got, err := SquareCrop(img, Box{0, 8, 64, 64}, 2, nil, nil)
+	got, err := SquareCrop(img, Box{0, 8, 64, 64}, 2, squareIn(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const plane = SquareCropSize * SquareCropSize
+	plane := squareIn().Width * squareIn().Width
 	for _, p := range [][2]int{{0, 0}, {31, 23}, {32, 24}, {127, 127}, {5, 100}} {
 		tx, ty := p[0], p[1]
 		wantX, wantY := reflect101(tx-32, 200), reflect101(ty-24, 150)
-		i := ty*SquareCropSize + tx
+		i := ty*squareIn().Width + tx
 		r, g, b := got[i]*255, got[plane+i]*255, got[2*plane+i]*255
 		if r != float32(wantX) || g != float32(wantY) || b != 7 {
 			t.Errorf("tensor (%d,%d) = R%g G%g B%g, want R%d G%d B7", tx, ty, r, g, b, wantX, wantY)
@@ -308,11 +308,11 @@ func TestSquareCropPadsSide127(t *testing.T) {
 			t.Fatalf("cs %d: side %d, the test needs 127", cs, side)
 		}
 		// md = cs, f = 1: box of side cs centred at (200, 150).
-		got, err := SquareCrop(img, Box{200 - cs/2, 150 - cs/2, cs, cs}, 1, nil, nil)
+		got, err := SquareCrop(img, Box{200 - cs/2, 150 - cs/2, cs, cs}, 1, squareIn(), nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		const n = SquareCropSize
+		n := squareIn().Width
 		for c := range 3 {
 			p := got[c*n*n : (c+1)*n*n]
 			for k := range n {
@@ -333,16 +333,17 @@ func TestSquareCropReusesScratch(t *testing.T) {
 	img := uniqueImage(480, 640)
 	box := Box{121, 108, 175, 251}
 	var sc SquareScratch
-	dst := make([]float32, SquareCropLen)
-	if _, err := SquareCrop(img, box, 1.5, dst, &sc); err != nil {
+	in := squareIn()
+	dst := make([]float32, TensorLen(in))
+	if _, err := SquareCrop(img, box, 1.5, in, dst, &sc); err != nil {
 		t.Fatal(err)
 	}
 	small := Box{200, 300, 40, 40} // md·f = 60 < 128: enlarged
 	for _, b := range []Box{box, small} {
-		if _, err := SquareCrop(img, b, 1.5, dst, &sc); err != nil {
+		if _, err := SquareCrop(img, b, 1.5, squareIn(), dst, &sc); err != nil {
 			t.Fatal(err)
 		}
-		if n := testing.AllocsPerRun(5, func() { _, _ = SquareCrop(img, b, 1.5, dst, &sc) }); n != 0 {
+		if n := testing.AllocsPerRun(5, func() { _, _ = SquareCrop(img, b, 1.5, in, dst, &sc) }); n != 0 {
 			t.Errorf("box %v: %v allocations per crop, want 0", b, n)
 		}
 	}

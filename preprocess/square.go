@@ -3,13 +3,9 @@ package preprocess
 import (
 	"fmt"
 	"image"
+
+	"github.com/spoofsense/spoofsense/models"
 )
-
-// SquareCropSize is the side of the MiniFASNetV2SE-128 input (PIPELINE §1.8).
-const SquareCropSize = 128
-
-// SquareCropLen is the float32 count of one square crop tensor, NCHW [1,3,128,128].
-const SquareCropLen = 3 * SquareCropSize * SquareCropSize
 
 // SquareWindow is the square window of PIPELINE §1.8 step 1 around box at expansion f:
 // md = max(w, h), centre (x + w/2, y + h/2), x0 = int(cx − md·f/2), y0 = int(cy − md·f/2),
@@ -59,23 +55,28 @@ func grow[T any](b []T, n int) []T {
 	return b[:n]
 }
 
-// SquareCrop writes the MiniFASNetV2SE-128 input for the face box at expansion f into dst and
-// returns it (PIPELINE §1.8): the SquareWindow with the parts outside the image filled by
-// BORDER_REFLECT_101; with r = 128/cs and side = int(cs·r) (which can be 127), the window
-// resized to side×side by OpenCV's INTER_AREA when r ≤ 1 and INTER_LANCZOS4 when r > 1, on
-// 8-bit pixels; padded to 128×128 by BORDER_REFLECT_101 with (128−side)/2 before and the rest
-// after; channels R, G, B, values /255, NCHW [1,3,128,128]. dst is reused when it holds
-// SquareCropLen values; sc may be nil (buffers are then allocated).
-func SquareCrop(img *Image, box Box, f float64, dst []float32, sc *SquareScratch) ([]float32, error) {
+// SquareCrop writes the square input in describes (MiniFASNetV2SE-128's in models.Manifest:
+// n = 128, RGB, /255) for the face box at expansion f into dst and returns it (PIPELINE §1.8):
+// the SquareWindow with the parts outside the image filled by BORDER_REFLECT_101; with
+// r = n/cs and side = int(cs·r) (which can be n−1), the window resized to side×side by
+// OpenCV's INTER_AREA when r ≤ 1 and INTER_LANCZOS4 when r > 1, on 8-bit pixels; padded to
+// n×n by BORDER_REFLECT_101 with (n−side)/2 before and the rest after; planes in in.Color
+// order, value (v − in.Mean)/in.Std, NCHW [1,3,n,n]. dst is reused when it holds
+// TensorLen(in) values; sc may be nil (buffers are then allocated).
+func SquareCrop(img *Image, box Box, f float64, in models.Input, dst []float32, sc *SquareScratch) ([]float32, error) {
 	if img.Width < 1 || img.Height < 1 {
 		return nil, fmt.Errorf("square crop of an empty %d×%d image", img.Width, img.Height)
 	}
+	if in.Width != in.Height {
+		return nil, fmt.Errorf("square crop: the input %q is %d×%d, not square", in.Name, in.Width, in.Height)
+	}
+	n := in.Width
 	if sc == nil {
 		sc = new(SquareScratch)
 	}
 	win := SquareWindow(box, f)
 	cs := win.Dx()
-	if cs > 4*max(img.Width, img.Height)+SquareCropSize {
+	if cs > 4*max(img.Width, img.Height)+n {
 		return nil, fmt.Errorf("square crop %v: far larger than the %d×%d image", win, img.Width, img.Height)
 	}
 
@@ -102,8 +103,8 @@ func SquareCrop(img *Image, box Box, f float64, dst []float32, sc *SquareScratch
 	}
 
 	// Resize to side×side (§1.8 step 4).
-	r := float64(SquareCropSize) / float64(cs)
-	side := min(max(int(float64(cs)*r), 1), SquareCropSize)
+	r := float64(n) / float64(cs)
+	side := min(max(int(float64(cs)*r), 1), n)
 	sc.side = grow(sc.side, 3*side*side)
 	if r <= 1 {
 		resizeAreaWith(sc.side, side, side, sc.window, cs, cs, &sc.resize)
@@ -111,24 +112,29 @@ func SquareCrop(img *Image, box Box, f float64, dst []float32, sc *SquareScratch
 		resizeLanczos4With(sc.side, side, side, sc.window, cs, cs, &sc.resize)
 	}
 
-	// Pad to 128×128 by reflection and write the tensor.
-	if len(dst) < SquareCropLen {
-		dst = make([]float32, SquareCropLen)
+	// Pad to n×n by reflection and write the tensor.
+	if len(dst) < TensorLen(in) {
+		dst = make([]float32, TensorLen(in))
 	}
-	dst = dst[:SquareCropLen]
-	const plane = SquareCropSize * SquareCropSize
-	before := (SquareCropSize - side) / 2
-	for y := range SquareCropSize {
+	dst = dst[:TensorLen(in)]
+	plane := n * n
+	rp, bp := 0, 2*plane
+	if in.Color == models.BGR {
+		rp, bp = bp, rp
+	}
+	mean, std := in.Mean, in.Std
+	before := (n - side) / 2
+	for y := range n {
 		srow := sc.side[3*side*reflect101(y-before, side):]
-		o := y * SquareCropSize
-		rr := dst[o : o+SquareCropSize]
-		g := dst[plane+o : plane+o+SquareCropSize]
-		b := dst[2*plane+o : 2*plane+o+SquareCropSize]
+		o := y * n
+		rr := dst[rp+o : rp+o+n]
+		g := dst[plane+o : plane+o+n]
+		b := dst[bp+o : bp+o+n]
 		for x := range rr {
 			p := 3 * reflect101(x-before, side)
-			rr[x] = float32(srow[p]) / 255
-			g[x] = float32(srow[p+1]) / 255
-			b[x] = float32(srow[p+2]) / 255
+			rr[x] = (float32(srow[p]) - mean) / std
+			g[x] = (float32(srow[p+1]) - mean) / std
+			b[x] = (float32(srow[p+2]) - mean) / std
 		}
 	}
 	return dst, nil

@@ -4,78 +4,63 @@ import (
 	"fmt"
 	"image"
 
+	"github.com/spoofsense/spoofsense/models"
 	"github.com/spoofsense/spoofsense/scorer/engine/kernels"
 )
 
-// Tensor sizes of the nets (NCHW, batch 1).
-const (
-	DetectorWidth  = 320
-	DetectorHeight = 240
-	CropSize       = 80
-	// DetectorInputLen and CropLen are the float32 counts of the two tensors.
-	DetectorInputLen = 3 * DetectorHeight * DetectorWidth
-	CropLen          = 3 * CropSize * CropSize
-)
+// TensorLen is the float32 count of the NCHW tensor in describes, batch 1.
+func TensorLen(in models.Input) int { return 3 * in.Width * in.Height }
 
-// Crop scales of the two anti-spoof nets (PIPELINE §1.4).
-const (
-	ScaleV2   = 2.7 // MiniFASNetV2
-	ScaleV1SE = 4.0 // MiniFASNetV1SE
-)
-
-// DetectorInput writes the UltraFace input for img into dst and returns it: the whole image
-// resized to 320×240 (aspect ratio not kept) with OpenCV's INTER_LINEAR, channels R, G, B,
-// value (v − 127)/128, NCHW [1,3,240,320]. dst is reused when it holds DetectorInputLen values
-// (then nothing is allocated) and allocated otherwise.
-func DetectorInput(img *Image, dst []float32) []float32 {
-	if len(dst) < DetectorInputLen {
-		dst = make([]float32, DetectorInputLen)
-	}
-	dst = dst[:DetectorInputLen]
-	const plane = DetectorWidth * DetectorHeight
-	var sc resizeScratch
-	z := newLinearResizer(img.Pix, img.Stride(), img.Width, img.Height, DetectorWidth, DetectorHeight, sc.buffers(DetectorWidth))
-	for dy := range DetectorHeight {
-		r0, r1, b0, b1 := z.rows(dy)
-		o := dy * DetectorWidth
-		for c := range 3 { // R, G, B rows into the R, G, B planes
-			h := c * DetectorWidth
-			kernels.ResizeBlend(dst[c*plane+o:c*plane+o+DetectorWidth], r0[h:h+DetectorWidth], r1[h:h+DetectorWidth], b0, b1, 127, 1.0/128)
-		}
-	}
+// DetectorInput writes the detector input in describes (UltraFace's in models.Manifest: the
+// whole image resized to 320×240, aspect ratio not kept) for img into dst and returns it, as
+// Tensor does for the whole image. dst is reused when it holds TensorLen(in) values (then
+// nothing is allocated) and allocated otherwise.
+func DetectorInput(img *Image, in models.Input, dst []float32) []float32 {
+	dst, _ = Tensor(img, img.Bounds(), in, dst) // the whole image is never outside itself
 	return dst
 }
 
-// CropFace writes the anti-spoof net input for the face box at the given scale into dst and
-// returns it: the CropWindow region resized to 80×80 with OpenCV's INTER_LINEAR, channels
-// B, G, R, values 0..255 (no normalisation), NCHW [1,3,80,80]. It also returns the effective
-// scale. dst is reused when it holds CropLen values (then nothing is allocated).
-func CropFace(img *Image, box Box, scale float64, dst []float32) ([]float32, float64, error) {
+// CropFace writes the anti-spoof net input in describes for the face box at the given scale
+// into dst and returns it: the CropWindow region as Tensor writes it (for the MiniFASNets
+// 80×80, channels B, G, R, values 0..255). It also returns the effective scale. dst is reused
+// when it holds TensorLen(in) values (then nothing is allocated).
+func CropFace(img *Image, box Box, scale float64, in models.Input, dst []float32) ([]float32, float64, error) {
 	r, eff := CropWindow(box, img.Width, img.Height, scale)
-	dst, err := CropRegion(img, r, dst)
+	dst, err := Tensor(img, r, in, dst)
 	return dst, eff, err
 }
 
-// CropRegion is CropFace on an explicit window r (as CropWindow returns), for callers that
-// compute windows themselves, such as multi-crop.
-func CropRegion(img *Image, r image.Rectangle, dst []float32) ([]float32, error) {
+// Tensor writes the model input in describes for the region r of img into dst and returns
+// it: r resized to in.Width×in.Height with OpenCV's INTER_LINEAR (PIPELINE §1.3, §1.4),
+// planes in in.Color order, value (v − in.Mean)/in.Std, NCHW [1,3,Height,Width]. It is the
+// detector's input for the whole image and a MiniFASNet's for a CropWindow. dst is reused when
+// it holds TensorLen(in) values (then nothing is allocated).
+func Tensor(img *Image, r image.Rectangle, in models.Input, dst []float32) ([]float32, error) {
 	if r.Empty() || !r.In(img.Bounds()) {
 		return nil, fmt.Errorf("crop %v: outside the %d×%d image", r, img.Width, img.Height)
 	}
-	if len(dst) < CropLen {
-		dst = make([]float32, CropLen)
+	w, h := in.Width, in.Height
+	n := TensorLen(in)
+	if len(dst) < n {
+		dst = make([]float32, n)
 	}
-	dst = dst[:CropLen]
-	const plane = CropSize * CropSize
+	dst = dst[:n]
+	plane := w * h
+	// The image's R, G, B rows go to planes 0, 1, 2 for RGB and 2, 1, 0 for BGR.
+	planeOf := [3]int{0, plane, 2 * plane}
+	if in.Color == models.BGR {
+		planeOf = [3]int{2 * plane, plane, 0}
+	}
+	sub, scale := in.Mean, 1/in.Std
 	var sc resizeScratch
 	stride := img.Stride()
-	z := newLinearResizer(img.Pix[r.Min.Y*stride+3*r.Min.X:], stride, r.Dx(), r.Dy(), CropSize, CropSize, sc.buffers(CropSize))
-	for dy := range CropSize {
+	z := newLinearResizer(img.Pix[r.Min.Y*stride+3*r.Min.X:], stride, r.Dx(), r.Dy(), w, h, sc.buffers(w))
+	for dy := range h {
 		r0, r1, b0, b1 := z.rows(dy)
-		o := dy * CropSize
-		for c := range 3 { // R, G, B rows into the B, G, R planes
-			h, p := c*CropSize, (2-c)*plane
-			kernels.ResizeBlend(dst[p+o:p+o+CropSize], r0[h:h+CropSize], r1[h:h+CropSize], b0, b1, 0, 1)
+		o := dy * w
+		for c := range 3 {
+			hc, p := c*w, planeOf[c]
+			kernels.ResizeBlend(dst[p+o:p+o+w], r0[hc:hc+w], r1[hc:hc+w], b0, b1, sub, scale)
 		}
 	}
 	return dst, nil

@@ -40,7 +40,7 @@ func TestCropWindow(t *testing.T) {
 
 func TestMultiCropWindowsShareTheCentre(t *testing.T) {
 	box := Box{200, 250, 100, 130}
-	_, s := CropWindow(box, 480, 640, ScaleV1SE)
+	_, s := CropWindow(box, 480, 640, scaleV1SE())
 	prev := image.Rect(0, 0, 480, 640)
 	for _, f := range []float64{1, 0.9, 0.8} {
 		r, eff := CropWindow(box, 480, 640, f*s)
@@ -56,8 +56,8 @@ func TestMultiCropWindowsShareTheCentre(t *testing.T) {
 
 func TestDetectorInputValues(t *testing.T) {
 	img := flatImage(640, 480, 255, 127, 0)
-	dst := DetectorInput(img, make([]float32, DetectorInputLen))
-	const plane = DetectorWidth * DetectorHeight
+	dst := DetectorInput(img, detIn(), make([]float32, TensorLen(detIn())))
+	plane := detIn().Width * detIn().Height
 	for c, want := range []float32{1, 0, -127.0 / 128} {
 		for i := c * plane; i < (c+1)*plane; i++ {
 			if dst[i] != want {
@@ -75,14 +75,14 @@ func TestCropFaceChannelOrder(t *testing.T) {
 		}
 		return 0, 10, 250
 	})
-	dst, eff, err := CropFace(img, Box{50, 50, 100, 100}, 1, nil)
+	dst, eff, err := CropFace(img, Box{50, 50, 100, 100}, 1, cropIn(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(dst) != CropLen || eff != 1 {
-		t.Fatalf("len %d eff %g, want %d and 1", len(dst), eff, CropLen)
+	if len(dst) != TensorLen(cropIn()) || eff != 1 {
+		t.Fatalf("len %d eff %g, want %d and 1", len(dst), eff, TensorLen(cropIn()))
 	}
-	const plane = CropSize * CropSize
+	plane := cropIn().Width * cropIn().Height
 	left, right := 10, 70 // columns well inside each half of the 80-px crop
 	if dst[left] != 0 || dst[right] != 250 || dst[plane+left] != 10 || dst[2*plane+left] != 250 || dst[2*plane+right] != 0 {
 		t.Errorf("B(l,r)=%g,%g G=%g R(l,r)=%g,%g; want 0,250 10 250,0",
@@ -93,13 +93,13 @@ func TestCropFaceChannelOrder(t *testing.T) {
 func TestCropFaceMatchesResize(t *testing.T) {
 	img := noiseImage(120, 90, 4)
 	box := Box{30, 20, 40, 50}
-	dst, _, err := CropFace(img, box, 1.5, nil)
+	dst, _, err := CropFace(img, box, 1.5, cropIn(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r, _ := CropWindow(box, img.Width, img.Height, 1.5)
-	want, _ := Resize(img, r, CropSize, CropSize)
-	const plane = CropSize * CropSize
+	want, _ := Resize(img, r, cropIn().Width, cropIn().Width)
+	plane := cropIn().Width * cropIn().Height
 	for i := range plane {
 		if dst[2*plane+i] != float32(want.Pix[3*i]) || dst[plane+i] != float32(want.Pix[3*i+1]) || dst[i] != float32(want.Pix[3*i+2]) {
 			t.Fatalf("pixel %d differs from Resize of the crop window", i)
@@ -107,21 +107,22 @@ func TestCropFaceMatchesResize(t *testing.T) {
 	}
 }
 
-func TestCropRegionOutsideImage(t *testing.T) {
-	if _, err := CropRegion(flatImage(10, 10, 1, 1, 1), image.Rect(5, 5, 20, 20), nil); err == nil {
+func TestTensorOutsideImage(t *testing.T) {
+	if _, err := Tensor(flatImage(10, 10, 1, 1, 1), image.Rect(5, 5, 20, 20), cropIn(), nil); err == nil {
 		t.Error("crop outside the image did not fail")
 	}
 }
 
 func TestTensorFunctionsDoNotAllocate(t *testing.T) {
 	img := noiseImage(480, 640, 5)
-	det := make([]float32, DetectorInputLen)
-	crop := make([]float32, CropLen)
+	det := make([]float32, TensorLen(detIn()))
+	crop := make([]float32, TensorLen(cropIn()))
 	box := Box{120, 110, 175, 250}
-	if n := testing.AllocsPerRun(5, func() { DetectorInput(img, det) }); n != 0 {
+	di, ci, scale := detIn(), cropIn(), scaleV2()
+	if n := testing.AllocsPerRun(5, func() { DetectorInput(img, di, det) }); n != 0 {
 		t.Errorf("DetectorInput allocates %.0f times with dst given", n)
 	}
-	if n := testing.AllocsPerRun(5, func() { _, _, _ = CropFace(img, box, ScaleV2, crop) }); n != 0 {
+	if n := testing.AllocsPerRun(5, func() { _, _, _ = CropFace(img, box, scale, ci, crop) }); n != 0 {
 		t.Errorf("CropFace allocates %.0f times with dst given", n)
 	}
 }

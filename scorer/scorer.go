@@ -285,7 +285,7 @@ func (s *Scorer) initStates() {
 		return &runState{
 			detector: s.detector.NewSession(),
 			nets:     make([]*engine.Session, len(s.loaded)),
-			detIn:    make([]float32, preprocess.DetectorInputLen),
+			detIn:    make([]float32, preprocess.TensorLen(s.detInfo.Input)),
 		}
 	}
 }
@@ -451,7 +451,7 @@ func (s *Scorer) Score(ctx context.Context, img *preprocess.Image) (Result, erro
 
 	// Detect.
 	t := time.Now()
-	preprocess.DetectorInput(img, st.detIn)
+	preprocess.DetectorInput(img, s.detInfo.Input, st.detIn)
 	out, err := st.detector.RunFloat32(ctx, st.detIn)
 	if err != nil {
 		return s.fail(res, fmt.Errorf("face detector: %w", err))
@@ -589,14 +589,14 @@ func (s *Scorer) cropFor(st *runState, img *preprocess.Image, box preprocess.Box
 	switch net.Crop {
 	case models.CropShifted:
 		win, _ := preprocess.CropWindow(box, img.Width, img.Height, eff*factor)
-		crop, err := preprocess.CropRegion(img, win, st.crop)
+		crop, err := preprocess.Tensor(img, win, net.Input, st.crop)
 		st.crop = crop
 		return crop, err
 	case models.CropSquareReflect:
 		// The factors are decimals: round the product to them, so 1.5·0.8 is the 1.2 the
 		// reference uses and not its neighbour one ulp away.
 		expansion := math.Round(eff*factor*1e6) / 1e6
-		crop, err := preprocess.SquareCrop(img, box, expansion, st.square, &st.squareSc)
+		crop, err := preprocess.SquareCrop(img, box, expansion, net.Input, st.square, &st.squareSc)
 		st.square = crop
 		return crop, err
 	}
