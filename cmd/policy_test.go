@@ -237,3 +237,60 @@ func TestThresholdRefusedEverywhere(t *testing.T) {
 		})
 	}
 }
+
+// TestSettingsRefusedEverywhere: a face policy, crop policy or box mode that is not one gets
+// scorer.ParseFaces/ParseCrops/ParseBox's one message from check, eval and serve (exit 2, one
+// line) and from /v1/check (400), as a threshold does.
+func TestSettingsRefusedEverywhere(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := probImage(t, 0.9)
+	for _, name := range []string{"live/a.png", "spoof/b.png"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	url := serveAt(t, scorer.DefaultThreshold)
+	parsers := map[string]func(string) error{
+		"faces": func(v string) error { _, err := scorer.ParseFaces(v); return err },
+		"crops": func(v string) error { _, err := scorer.ParseCrops(v); return err },
+		"box":   func(v string) error { _, err := scorer.ParseBox(v); return err },
+	}
+	for _, tt := range []struct {
+		setting, value, want string
+		commands         []string // eval has no --faces
+	}{
+		{"faces", "biggest", `faces "biggest": must be largest, all or reject-multiple`, []string{"check", "serve"}},
+		{"crops", "triple", `crops "triple": must be single or multi`, []string{"check", "eval", "serve"}},
+		{"box", "square", `box "square": must be raw or mapped`, []string{"check", "eval", "serve"}},
+	} {
+		t.Run(tt.setting, func(t *testing.T) {
+			if err := parsers[tt.setting](tt.value); err == nil || err.Error() != tt.want {
+				t.Fatalf("scorer's parser of %s(%q) = %v, want %q", tt.setting, tt.value, err, tt.want)
+			}
+			flag := "--" + tt.setting + "=" + tt.value
+			for _, command := range tt.commands {
+				args := map[string][]string{
+					"check": {"check", flag, filepath.Join(dir, "live", "a.png")},
+					"eval":  {"eval", flag, dir},
+					"serve": {"serve", flag, "--addr", "127.0.0.1:0"},
+				}[command]
+				code, out, errOut := run(t, args...)
+				line := strings.TrimSpace(errOut)
+				if code != cmdutil.ExitUsage || out != "" || strings.Count(line, "\n") > 0 || !strings.Contains(line, "--"+tt.want) {
+					t.Errorf("%s %s: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", command, flag, code, out, errOut, "--"+tt.want)
+				}
+			}
+			var body struct {
+				Message string `json:"message"`
+			}
+			status := post(t, url+"/v1/check?"+tt.setting+"="+tt.value, "application/octet-stream", string(data), &body)
+			if status != 400 || body.Message != tt.want {
+				t.Errorf("/v1/check?%s=%s: %d %q, want 400 with %q", tt.setting, tt.value, status, body.Message, tt.want)
+			}
+		})
+	}
+}

@@ -113,6 +113,37 @@ func canonicalNets(names []string) ([]string, error) {
 	return out, nil
 }
 
+// ParseFaces reads a face policy as users write it (check's and serve's --faces, /v1/check's
+// faces=): largest, all or reject-multiple. Its error names the setting and the choices, in
+// the same words wherever the value came from; callers add the flag's dashes.
+func ParseFaces(v string) (FacePolicy, error) {
+	switch p := FacePolicy(v); p {
+	case FacesLargest, FacesAll, FacesRejectMultiple:
+		return p, nil
+	}
+	return "", fmt.Errorf("faces %q: must be largest, all or reject-multiple", v)
+}
+
+// ParseCrops reads a crop policy as users write it (--crops, crops=, eval --compare sides):
+// single or multi.
+func ParseCrops(v string) (CropPolicy, error) {
+	switch p := CropPolicy(v); p {
+	case CropsSingle, CropsMulti:
+		return p, nil
+	}
+	return "", fmt.Errorf("crops %q: must be single or multi", v)
+}
+
+// ParseBox reads a box mode as users write it (--box, box=, eval --compare sides): raw or
+// mapped.
+func ParseBox(v string) (BoxMode, error) {
+	switch m := BoxMode(v); m {
+	case BoxRaw, BoxMapped:
+		return m, nil
+	}
+	return "", fmt.Errorf("box %q: must be raw or mapped", v)
+}
+
 // Validate reports the first invalid option, naming it. A threshold of 0 means the default;
 // any other must pass ValidateThreshold.
 func (o Options) Validate() error {
@@ -121,20 +152,21 @@ func (o Options) Validate() error {
 			return err
 		}
 	}
-	switch o.Faces {
-	case "", FacesLargest, FacesAll, FacesRejectMultiple:
-	default:
-		return fmt.Errorf("faces %q: must be largest, all or reject-multiple", o.Faces)
+	// Empty settings take their defaults (WithDefaults).
+	if o.Faces != "" {
+		if _, err := ParseFaces(string(o.Faces)); err != nil {
+			return err
+		}
 	}
-	switch o.Crops {
-	case "", CropsSingle, CropsMulti:
-	default:
-		return fmt.Errorf("crops %q: must be single or multi", o.Crops)
+	if o.Crops != "" {
+		if _, err := ParseCrops(string(o.Crops)); err != nil {
+			return err
+		}
 	}
-	switch o.Box {
-	case "", BoxRaw, BoxMapped:
-	default:
-		return fmt.Errorf("box %q: must be raw or mapped", o.Box)
+	if o.Box != "" {
+		if _, err := ParseBox(string(o.Box)); err != nil {
+			return err
+		}
 	}
 	if len(o.Nets) > 0 {
 		if _, err := canonicalNets(o.Nets); err != nil {

@@ -9,8 +9,6 @@ import (
 	"os"
 	"path"
 	"runtime"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -209,33 +207,21 @@ func (o *CheckOptions) setEnums(format, faces, crops, box, nets string) error {
 		o.Format = f
 	}
 	var err error
-	if o.Scorer.Faces, err = oneOf("--faces", faces, scorer.FacesLargest, scorer.FacesAll, scorer.FacesRejectMultiple); err != nil {
-		return err
+	if o.Scorer.Faces, err = scorer.ParseFaces(faces); err != nil {
+		return cmdutil.UsageError("--%v", err)
 	}
 	if crops != "" {
-		if o.Scorer.Crops, err = oneOf("--crops", crops, scorer.CropsSingle, scorer.CropsMulti); err != nil {
-			return err
+		if o.Scorer.Crops, err = scorer.ParseCrops(crops); err != nil {
+			return cmdutil.UsageError("--%v", err)
 		}
 	}
-	if o.Scorer.Box, err = oneOf("--box", box, scorer.BoxRaw, scorer.BoxMapped); err != nil {
-		return err
+	if o.Scorer.Box, err = scorer.ParseBox(box); err != nil {
+		return cmdutil.UsageError("--%v", err)
 	}
 	if o.Scorer.Nets, err = scorer.ParseNets(nets); err != nil {
 		return cmdutil.UsageError("--%v", err)
 	}
 	return nil
-}
-
-// oneOf returns value as a T when it is one of allowed, else a usage error naming the flag.
-func oneOf[T ~string](flag, value string, allowed ...T) (T, error) {
-	if slices.Contains(allowed, T(value)) {
-		return T(value), nil
-	}
-	names := make([]string, len(allowed))
-	for i, a := range allowed {
-		names[i] = string(a)
-	}
-	return "", cmdutil.UsageError("%s: unknown value %q (want %s)", flag, value, strings.Join(names, "|"))
 }
 
 // validate checks the options that do not depend on the file system.

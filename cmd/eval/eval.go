@@ -275,19 +275,15 @@ func (o *EvalOptions) setEnums(format, crops, box, nets string) error {
 	default:
 		return cmdutil.UsageError("--output: unknown format %q (want table|json)", format)
 	}
-	switch scorer.CropPolicy(crops) {
-	case "", scorer.CropsSingle, scorer.CropsMulti:
-		o.Scorer.Crops = scorer.CropPolicy(crops)
-	default:
-		return cmdutil.UsageError("--crops: unknown value %q (want single|multi)", crops)
-	}
-	switch scorer.BoxMode(box) {
-	case scorer.BoxRaw, scorer.BoxMapped:
-		o.Scorer.Box = scorer.BoxMode(box)
-	default:
-		return cmdutil.UsageError("--box: unknown value %q (want raw|mapped)", box)
-	}
 	var err error
+	if crops != "" { // the scorer's default
+		if o.Scorer.Crops, err = scorer.ParseCrops(crops); err != nil {
+			return cmdutil.UsageError("--%v", err)
+		}
+	}
+	if o.Scorer.Box, err = scorer.ParseBox(box); err != nil {
+		return cmdutil.UsageError("--%v", err)
+	}
 	if o.Scorer.Nets, err = scorer.ParseNets(nets); err != nil {
 		return cmdutil.UsageError("--%v", err)
 	}

@@ -223,21 +223,21 @@ func (s *Server) checkOptions(q url.Values) (scorer.Options, *float64, string, *
 			}
 			threshold = &t
 		case "faces":
-			p := scorer.FacePolicy(v)
-			if !slices.Contains([]scorer.FacePolicy{scorer.FacesLargest, scorer.FacesAll, scorer.FacesRejectMultiple}, p) {
-				return bad("faces %q: want largest, all or reject-multiple", v)
+			p, err := scorer.ParseFaces(v)
+			if err != nil {
+				return bad("%v", err)
 			}
 			opts.Faces = p
 		case "crops":
-			p := scorer.CropPolicy(v)
-			if p != scorer.CropsSingle && p != scorer.CropsMulti {
-				return bad("crops %q: want single or multi", v)
+			p, err := scorer.ParseCrops(v)
+			if err != nil {
+				return bad("%v", err)
 			}
 			opts.Crops = p
 		case "box":
-			m := scorer.BoxMode(v)
-			if m != scorer.BoxRaw && m != scorer.BoxMapped {
-				return bad("box %q: want raw or mapped", v)
+			m, err := scorer.ParseBox(v)
+			if err != nil {
+				return bad("%v", err)
 			}
 			opts.Box = m
 		case "nets":

@@ -203,13 +203,20 @@ func (o *ServeOptions) validate() error {
 	for _, err := range []error{
 		oneOf("log-format", o.LogFormat, "text", "json"),
 		oneOf("log-level", o.LogLevel, "debug", "info", "warn", "error"),
-		oneOf("faces", o.Faces, string(scorer.FacesLargest), string(scorer.FacesAll), string(scorer.FacesRejectMultiple)),
-		oneOf("crops", o.Crops, string(scorer.CropsSingle), string(scorer.CropsMulti)),
-		oneOf("box", o.Box, string(scorer.BoxRaw), string(scorer.BoxMapped)),
 	} {
 		if err != nil {
 			return err
 		}
+	}
+	// The scorer's settings, in the scorer's words.
+	if _, err := scorer.ParseFaces(o.Faces); err != nil {
+		return cmdutil.UsageError("--%v", err)
+	}
+	if _, err := scorer.ParseCrops(o.Crops); err != nil {
+		return cmdutil.UsageError("--%v", err)
+	}
+	if _, err := scorer.ParseBox(o.Box); err != nil {
+		return cmdutil.UsageError("--%v", err)
 	}
 	if err := scorer.ValidateThreshold("--threshold", o.Threshold); err != nil {
 		return cmdutil.UsageError("%v", err)

@@ -58,13 +58,17 @@ func ParseSides(value string, base scorer.Options) ([2]Side, error) {
 			var err error
 			switch key {
 			case "crops":
-				opts.Crops, err = oneOf(part, key, val, scorer.CropsSingle, scorer.CropsMulti)
+				if opts.Crops, err = scorer.ParseCrops(val); err != nil {
+					err = fmt.Errorf("--compare side %q: %v", part, err)
+				}
 			case "nets":
 				if opts.Nets, err = scorer.ParseNets(val); err != nil {
 					err = fmt.Errorf("--compare side %q: %v", part, err)
 				}
 			case "box":
-				opts.Box, err = oneOf(part, key, val, scorer.BoxRaw, scorer.BoxMapped)
+				if opts.Box, err = scorer.ParseBox(val); err != nil {
+					err = fmt.Errorf("--compare side %q: %v", part, err)
+				}
 			default:
 				err = fmt.Errorf("--compare side %q: unknown setting %q (want crops=…, box=… or nets=…, or a score file)", part, key)
 			}
@@ -75,14 +79,6 @@ func ParseSides(value string, base scorer.Options) ([2]Side, error) {
 		sides[i].Scorer = &opts
 	}
 	return sides, nil
-}
-
-// oneOf returns val as the setting key of side part when it is a or b, else an error naming both.
-func oneOf[T ~string](part, key, val string, a, b T) (T, error) {
-	if v := T(val); v == a || v == b {
-		return v, nil
-	}
-	return "", fmt.Errorf("--compare side %q: %s=%q (want %s or %s)", part, key, val, a, b)
 }
 
 // Result is the document `eval --compare A,B -o json` prints: both sides' metrics on

@@ -36,8 +36,8 @@ func TestParseSides(t *testing.T) {
 		{value: "crops=single", wantErr: "two sides"},
 		{value: "a,b,c", wantErr: "two sides"},
 		{value: "a.ndjson,", wantErr: "two sides"},
-		{value: "crops=triple,a", wantErr: `crops="triple"`},
-		{value: "box=square,a", wantErr: `box="square"`},
+		{value: "crops=triple,a", wantErr: `crops "triple": must be single or multi`},
+		{value: "box=square,a", wantErr: `box "square": must be raw or mapped`},
 		{value: "faces=all,a", wantErr: `unknown setting "faces"`},
 	}
 	for _, tc := range tests {
