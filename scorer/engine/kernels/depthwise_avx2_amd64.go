@@ -101,6 +101,16 @@ func dw3x3Block8(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvG
 	w21 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, (7*cp+cb)*4)))
 	w22 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, (8*cp+cb)*4)))
 	rs := w * cp * 4 // input row stride in bytes
+	// The assembly row kernels take 4 interior pixels at a time when the epilogue is at
+	// most a bias and a ReLU (a residual may alias y, a PReLU needs its slopes).
+	asm := e == nil || (e.res == nil && (e.act == ActNone || e.act == ActReLU))
+	bias, relu := zero, false
+	if e != nil {
+		if e.bias != nil {
+			bias = unsafe.Add(e.bias, cb*4)
+		}
+		relu = e.act == ActReLU
+	}
 	ps := s * cp * 4 // input step between output pixels in bytes
 	for oy := oy0; oy < oy1; oy++ {
 		dw3x3Edge8(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ox0, ow, zero, e)
@@ -109,7 +119,20 @@ func dw3x3Block8(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvG
 		ix := ox0*s - g.PadLeft
 		r0 := unsafe.Add(xp, ((iy*w+ix)*cp+cb)*4)
 		out := (oy*ow+ox0)*cp + cb
-		for ox := ox0; ox < ox1; ox++ {
+		ox := ox0
+		if n := (ox1 - ox0) / 4; asm && n > 0 {
+			if s == 1 { // direct calls: through a func value, zero would escape
+				dw3x3S1Row4AVX2(n, r0, cp*4, rs, unsafe.Add(wp, cb*4), unsafe.Add(yp, out*4), bias, relu)
+			} else {
+				dw3x3S2Row4AVX2(n, r0, cp*4, rs, unsafe.Add(wp, cb*4), unsafe.Add(yp, out*4), bias, relu)
+			}
+			ox += 4 * n
+			out += 4 * n * cp
+			if ox < ox1 {
+				r0 = unsafe.Add(r0, 4*n*ps)
+			}
+		}
+		for ; ox < ox1; ox++ {
 			r1 := unsafe.Add(r0, rs)
 			r2 := unsafe.Add(r1, rs)
 			acc := archsimd.LoadFloat32x8((*[8]float32)(r0)).Mul(w00)
@@ -170,3 +193,18 @@ func dw3x3Edge8(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g *ConvG
 	}
 	archsimd.ClearAVXUpperBits()
 }
+
+// dw3x3S1Row4AVX2 computes n groups of 4 adjacent output pixels of a 3×3 stride-1 depthwise
+// convolution, one register of channels: x is the top-left input of the first group's first
+// window, cs the byte step between pixels (input, output and weight taps alike), rs the byte
+// step between input rows, w the first tap's weights, y the first output, bias the
+// channels' bias (zeros for none); relu clamps at zero after the bias. Every window must
+// lie inside the input. Implemented in depthwise_avx2_amd64.s.
+//
+//go:noescape
+func dw3x3S1Row4AVX2(n int, x unsafe.Pointer, cs, rs int, w, y, bias unsafe.Pointer, relu bool)
+
+// dw3x3S2Row4AVX2 is dw3x3S1Row4AVX2 for stride 2 (x steps 2 pixels per output pixel).
+//
+//go:noescape
+func dw3x3S2Row4AVX2(n int, x unsafe.Pointer, cs, rs int, w, y, bias unsafe.Pointer, relu bool)
