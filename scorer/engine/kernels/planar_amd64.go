@@ -153,6 +153,21 @@ func convDirectSIMD(v impl, x []float32, h, w int, cw *ConvWeights, y, scratch [
 	yp := unsafe.Pointer(unsafe.SliceData(y))
 	var tileBuf [12*Lanes + 16]float32
 	tile := align64(unsafe.Pointer(&tileBuf[0]))
+	if vw, ok := d.virtualWidth(); ok && ow < 12 {
+		// Too narrow for a 12-pixel tile per row: tile the virtual rows instead.
+		last := (oh-1)*vw + ow - 1 // the last real pixel, as a virtual one
+		p := 0
+		for ; p+11 <= last; p += 12 {
+			avx512Conv12x16(&offs[0], len(offs), unsafe.Add(d.x, p*s), s, wt, Lanes*4, tile)
+			storeVirtual(tile, 12, p, vw, ow, yp, e)
+		}
+		for ; p <= last; p++ {
+			if p%vw < ow {
+				direct1(unsafe.Add(d.x, p*s), offs, wt, yp, e, (p/vw*ow+p%vw)*Lanes)
+			}
+		}
+		return true
+	}
 	for oy := 0; oy < oh; oy++ {
 		row := unsafe.Add(d.x, oy*d.rs)
 		ox := 0
@@ -189,6 +204,27 @@ func direct1(x unsafe.Pointer, offs []int32, wt unsafe.Pointer, y unsafe.Pointer
 		c0 = e.finish(c0, 0, out)
 	}
 	c0.Store(ptrAt(y, out))
+	archsimd.ClearAVXUpperBits()
+}
+
+// storeVirtual applies e to the n pixels × 16 channels of tile, virtual pixels p.. of
+// directInput.virtualWidth's rows vw wide, and stores those that are real (column < ow)
+// into y (16 channels per pixel).
+func storeVirtual(t unsafe.Pointer, n, p, vw, ow int, y unsafe.Pointer, e *epiPtrs) {
+	oy, ox := p/vw, p%vw
+	for q := 0; q < n; q++ {
+		if ox < ow {
+			o := (oy*ow + ox) * Lanes
+			v := load(t, q*Lanes)
+			if e != nil {
+				v = e.finish(v, 0, o)
+			}
+			v.Store(ptrAt(y, o))
+		}
+		if ox++; ox == vw {
+			oy, ox = oy+1, 0
+		}
+	}
 	archsimd.ClearAVXUpperBits()
 }
 

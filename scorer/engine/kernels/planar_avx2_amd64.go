@@ -101,6 +101,22 @@ func convDirectAVX2(x []float32, h, w int, cw *ConvWeights, y, scratch []float32
 	yp := unsafe.Pointer(unsafe.SliceData(y))
 	var tile [96]float32
 	var px [16]float32
+	if vw, ok := d.virtualWidth(); ok && ow < 6 {
+		// Too narrow for a 6-pixel tile per row: tile the virtual rows instead.
+		last := (oh-1)*vw + ow - 1 // the last real pixel, as a virtual one
+		p := 0
+		for ; p+5 <= last; p += 6 {
+			avx2Conv6x16(&offs[0], len(offs), unsafe.Add(d.x, p*s), s, wt, Lanes*4, &tile)
+			storeVirtual8(unsafe.Pointer(&tile), 6, p, vw, ow, yp, e)
+		}
+		for ; p <= last; p++ {
+			if p%vw < ow {
+				avx2Conv1x16(&offs[0], len(offs), unsafe.Add(d.x, p*s), wt, Lanes*4, &px)
+				storeVirtual8(unsafe.Pointer(&px), 1, p, vw, ow, yp, e)
+			}
+		}
+		return
+	}
 	for oy := 0; oy < oh; oy++ {
 		row := unsafe.Add(d.x, oy*d.rs)
 		ox := 0
@@ -127,3 +143,23 @@ func convDirectAVX2(x []float32, h, w int, cw *ConvWeights, y, scratch []float32
 //
 //go:noescape
 func avx2Conv1x16(offs *int32, n int, x unsafe.Pointer, wt unsafe.Pointer, ws int, out *[16]float32)
+
+// storeVirtual8 is storeVirtual with AVX2 vectors.
+func storeVirtual8(t unsafe.Pointer, n, p, vw, ow int, y unsafe.Pointer, e *epiPtrs) {
+	oy, ox := p/vw, p%vw
+	for q := 0; q < n; q++ {
+		if ox < ow {
+			o := (oy*ow + ox) * Lanes
+			v0, v1 := load8(t, q*Lanes), load8(t, q*Lanes+8)
+			if e != nil {
+				v0, v1 = e.finish8(v0, 0, o), e.finish8(v1, 8, o+8)
+			}
+			v0.Store(ptr8(y, o))
+			v1.Store(ptr8(y, o+8))
+		}
+		if ox++; ox == vw {
+			oy, ox = oy+1, 0
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
