@@ -153,9 +153,14 @@ func convDirectSIMD(v impl, x []float32, h, w int, cw *ConvWeights, y, scratch [
 	yp := unsafe.Pointer(unsafe.SliceData(y))
 	var tileBuf [12*Lanes + 16]float32
 	tile := align64(unsafe.Pointer(&tileBuf[0]))
-	if vw, ok := d.virtualWidth(); ok && ow < 12 {
-		// Too narrow for a 12-pixel tile per row: tile the virtual rows instead.
-		last := (oh-1)*vw + ow - 1 // the last real pixel, as a virtual one
+	// Rows whose width leaves many pixels outside the 12-pixel tiles (UltraFace's 5-wide
+	// heads, its 40-wide RFB branches: 3 tiles and 4 single pixels a row) run as virtual
+	// rows instead when that costs less: a tiled pixel counts 4, one in planar6 6, a
+	// single one (latency-bound) 16, a dropped padding pixel as a tiled one.
+	last := (oh-1)*d.rs/max(d.s, 1) + ow - 1 // the last real pixel, as a virtual one
+	rowCost := oh * (ow/12*12*4 + ow%12/6*6*6 + ow%12%6*16)
+	virtCost := (last+1)/12*12*4 + (last+1)%12*16
+	if vw, ok := d.virtualWidth(); ok && virtCost < rowCost {
 		p := 0
 		for ; p+11 <= last; p += 12 {
 			avx512Conv12x16(&offs[0], len(offs), unsafe.Add(d.x, p*s), s, wt, Lanes*4, tile)
