@@ -48,6 +48,10 @@ func gemmAVX512(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc
 					kern1x32(k, unsafe.Add(ap, i*lda*4), bp, cp, i*ldc+j0, j0, e)
 				}
 			} else {
+				for ; i+12 <= i1; i += 12 {
+					avx512Gemm12x16(k, unsafe.Add(ap, i*lda*4), lda*4, bp, tile)
+					store12x16(tile, cp, i*ldc+j0, ldc, j0, e)
+				}
 				for ; i+4 <= i1; i += 4 {
 					kern4x16(k, unsafe.Add(ap, i*lda*4), lda, bp, cp, i*ldc+j0, ldc, j0, e)
 				}
@@ -213,6 +217,12 @@ func kern1x16(k int, a unsafe.Pointer, b unsafe.Pointer, c unsafe.Pointer, co, j
 //
 //go:noescape
 func avx512Gemm8x32(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, tile unsafe.Pointer)
+
+// avx512Gemm12x16 (assembly, gemm_avx512_amd64.s) is avx512Gemm8x32 for a 16-column B
+// panel and 12 rows of A, to the 192 floats at tile (64-byte aligned).
+//
+//go:noescape
+func avx512Gemm12x16(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, tile unsafe.Pointer)
 
 // avx512Store8x32 applies e to the 8×32 tile t and stores it at element co of c (row
 // stride ldc, output channel j). The tile is apart from c so that a residual aliasing c

@@ -85,3 +85,70 @@ loop:
 	VMOVUPS Z31, 960(R9)
 	VZEROUPPER
 	RET
+
+// func avx512Gemm12x16(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, tile unsafe.Pointer)
+//
+// tile = A[0:12, 0:k] · B[0:k, 0:16] for 12 rows of A at a (lda bytes apart) and a packed
+// 16-column B panel at b (64 bytes per row); k ≥ 1; tile is 192 floats, row after row,
+// 64-byte aligned. The GEMM form of avx512Conv12x16, for 1×1 convolutions with at most 16
+// output channels (UltraFace's heads and RFB branches): Z16–Z27 accumulate, Z0 holds the B
+// row, each A element is an embedded-broadcast operand of its FMA: per k step one B load
+// and 12 FMAs, twelve chains in flight (kern4x16 keeps four). R11, R12, R13, R8 address
+// rows 0, 3, 6, 9; DI and DI*2 the next two of each.
+TEXT ·avx512Gemm12x16(SB), NOSPLIT, $0-40
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), R11
+	MOVQ lda+16(FP), DI
+	MOVQ b+24(FP), BX
+	MOVQ tile+32(FP), R9
+	LEAQ (DI)(DI*2), R10
+	LEAQ (R11)(R10*1), R12
+	LEAQ (R12)(R10*1), R13
+	LEAQ (R13)(R10*1), R8
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+g12loop:
+	VMOVUPS (BX), Z0
+	VFMADD231PS.BCST (R11), Z0, Z16
+	VFMADD231PS.BCST (R11)(DI*1), Z0, Z17
+	VFMADD231PS.BCST (R11)(DI*2), Z0, Z18
+	VFMADD231PS.BCST (R12), Z0, Z19
+	VFMADD231PS.BCST (R12)(DI*1), Z0, Z20
+	VFMADD231PS.BCST (R12)(DI*2), Z0, Z21
+	VFMADD231PS.BCST (R13), Z0, Z22
+	VFMADD231PS.BCST (R13)(DI*1), Z0, Z23
+	VFMADD231PS.BCST (R13)(DI*2), Z0, Z24
+	VFMADD231PS.BCST (R8), Z0, Z25
+	VFMADD231PS.BCST (R8)(DI*1), Z0, Z26
+	VFMADD231PS.BCST (R8)(DI*2), Z0, Z27
+	ADDQ $4, R11
+	ADDQ $4, R12
+	ADDQ $4, R13
+	ADDQ $4, R8
+	ADDQ $64, BX
+	DECQ CX
+	JNZ g12loop
+	VMOVUPS Z16, 0(R9)
+	VMOVUPS Z17, 64(R9)
+	VMOVUPS Z18, 128(R9)
+	VMOVUPS Z19, 192(R9)
+	VMOVUPS Z20, 256(R9)
+	VMOVUPS Z21, 320(R9)
+	VMOVUPS Z22, 384(R9)
+	VMOVUPS Z23, 448(R9)
+	VMOVUPS Z24, 512(R9)
+	VMOVUPS Z25, 576(R9)
+	VMOVUPS Z26, 640(R9)
+	VMOVUPS Z27, 704(R9)
+	VZEROUPPER
+	RET
