@@ -82,6 +82,16 @@ func dwGenericBlock(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g Co
 // each load next to its FMA instead of hoisting all nine (and spilling).
 func dw3x3Block(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvGeom, yp unsafe.Pointer, oh, ow, ra, rb int, zero unsafe.Pointer, e *epiPtrs) {
 	s := g.StrideH
+	// The assembly row kernels take 4 interior pixels at a time when the epilogue is at
+	// most a bias and a ReLU (a residual may alias y, a PReLU needs its slopes).
+	asm := e == nil || (e.res == nil && (e.act == ActNone || e.act == ActReLU))
+	bias, relu := zero, false
+	if e != nil {
+		if e.bias != nil {
+			bias = unsafe.Add(e.bias, cb*4)
+		}
+		relu = e.act == ActReLU
+	}
 	// Interior output range: oy*s-PadTop ≥ 0 and oy*s-PadTop+2 ≤ h-1 (same for x).
 	oy0, oy1 := ceilDiv(g.PadTop, s), min(oh, floorDiv(h-3+g.PadTop, s)+1)
 	ox0, ox1 := ceilDiv(g.PadLeft, s), min(ow, floorDiv(w-3+g.PadLeft, s)+1)
@@ -92,10 +102,10 @@ func dw3x3Block(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvGe
 		return
 	}
 	for oy := ra; oy < min(rb, oy0); oy++ {
-		dw3x3Edge(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ow, ow, zero, e)
+		dw3x3EdgeRow(xp, h, w, cp, cb, wp, &g, yp, oy, ox0, ox1, ow, zero, e, asm, bias, relu)
 	}
 	for oy := max(ra, oy1); oy < rb; oy++ {
-		dw3x3Edge(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ow, ow, zero, e)
+		dw3x3EdgeRow(xp, h, w, cp, cb, wp, &g, yp, oy, ox0, ox1, ow, zero, e, asm, bias, relu)
 	}
 	oy0, oy1 = max(oy0, ra), min(oy1, rb)
 	if oy0 >= oy1 {
@@ -111,16 +121,6 @@ func dw3x3Block(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvGe
 	w21 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(wp, (7*cp+cb)*4)))
 	w22 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(wp, (8*cp+cb)*4)))
 	rs := w * cp * 4 // input row stride in bytes
-	// The assembly row kernels take 4 interior pixels at a time when the epilogue is at
-	// most a bias and a ReLU (a residual may alias y, a PReLU needs its slopes).
-	asm := e == nil || (e.res == nil && (e.act == ActNone || e.act == ActReLU))
-	bias, relu := zero, false
-	if e != nil {
-		if e.bias != nil {
-			bias = unsafe.Add(e.bias, cb*4)
-		}
-		relu = e.act == ActReLU
-	}
 	ps := s * cp * 4 // input step between output pixels in bytes
 	for oy := oy0; oy < oy1; oy++ {
 		dw3x3Edge(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ox0, ow, zero, e)
@@ -218,3 +218,45 @@ func dw3x3S1Row4AVX512(n int, x unsafe.Pointer, cs, rs int, w, y, bias unsafe.Po
 //
 //go:noescape
 func dw3x3S2Row4AVX512(n int, x unsafe.Pointer, cs, rs int, w, y, bias unsafe.Pointer, relu bool)
+
+// dw3x3EdgeRow computes output row oy, channel block cb, of a 3×3 depthwise convolution
+// whose windows reach above or below the input. When exactly one kernel row falls outside
+// and asm holds (see dw3x3Block), the interior columns [ox0,ox1) run 4 at a time through the
+// two-row assembly kernels; everything else goes through dw3x3Edge.
+func dw3x3EdgeRow(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g *ConvGeom, yp unsafe.Pointer, oy, ox0, ox1, ow int, zero unsafe.Pointer, e *epiPtrs, asm bool, bias unsafe.Pointer, relu bool) {
+	iy := oy*g.StrideH - g.PadTop
+	ky := 0 // first kernel row of the two inside the input
+	switch {
+	case iy == -1 && h >= 2:
+		ky = 1
+	case iy >= 0 && iy+1 == h-1:
+	default:
+		asm = false
+	}
+	n := (ox1 - ox0) / 4
+	if !asm || n == 0 {
+		dw3x3Edge(xp, h, w, cp, cb, wp, g, yp, oy, 0, ow, ow, zero, e)
+		return
+	}
+	dw3x3Edge(xp, h, w, cp, cb, wp, g, yp, oy, 0, ox0, ow, zero, e)
+	x := unsafe.Add(xp, (((iy+ky)*w+ox0*g.StrideW-g.PadLeft)*cp+cb)*4)
+	wk := unsafe.Add(wp, (3*ky*cp+cb)*4)
+	y := unsafe.Add(yp, ((oy*ow+ox0)*cp+cb)*4)
+	if g.StrideW == 1 {
+		dw3x3S1Row4Rows2AVX512(n, x, cp*4, w*cp*4, wk, y, bias, relu)
+	} else {
+		dw3x3S2Row4Rows2AVX512(n, x, cp*4, w*cp*4, wk, y, bias, relu)
+	}
+	dw3x3Edge(xp, h, w, cp, cb, wp, g, yp, oy, ox0+4*n, ow, ow, zero, e)
+}
+
+// dw3x3S1Row4Rows2AVX512 is dw3x3S1Row4AVX512 for a window of which only two input rows
+// (from x) and their two kernel rows (from w) count.
+//
+//go:noescape
+func dw3x3S1Row4Rows2AVX512(n int, x unsafe.Pointer, cs, rs int, w, y, bias unsafe.Pointer, relu bool)
+
+// dw3x3S2Row4Rows2AVX512 is dw3x3S1Row4Rows2AVX512 for stride 2.
+//
+//go:noescape
+func dw3x3S2Row4Rows2AVX512(n int, x unsafe.Pointer, cs, rs int, w, y, bias unsafe.Pointer, relu bool)

@@ -9,7 +9,10 @@
 // column just loaded, Z14 zero for the ReLU; Z15 is left alone. Stride 1 loads 6 columns per
 // input row, each feeding up to 3 of the windows: 18 loads for 36 FMAs (2 FMAs per load);
 // stride 2 loads 9 columns per row, 27 loads for 36 FMAs (1.33 per load). The bias is added
-// from memory and the optional ReLU applied before the 4 stores.
+// from memory and the optional ReLU applied before the 4 stores. The Rows2 variants are for
+// output rows whose window has one input row in the padding: they take the two that are
+// present (x the first of them, w their first tap) and the 6 weights of those kernel rows
+// (12 loads for 24 FMAs at stride 1, 18 for 24 at stride 2).
 
 // func dw3x3S1Row4AVX512(n int, x unsafe.Pointer, cs, rs int, w, y, bias unsafe.Pointer, relu bool)
 TEXT ·dw3x3S1Row4AVX512(SB), NOSPLIT, $0-57
@@ -36,7 +39,7 @@ TEXT ·dw3x3S1Row4AVX512(SB), NOSPLIT, $0-57
 	VMOVUPS (AX)(R10*1), Z7
 	VMOVUPS (AX)(DX*8), Z8
 	VXORPS Z14, Z14, Z14
-loop1:
+loop13:
 	VMOVUPS (SI), Z13
 	VMULPS Z0, Z13, Z9
 	VMOVUPS (SI)(DX*1), Z13
@@ -96,12 +99,12 @@ loop1:
 	VADDPS (R13), Z11, Z11
 	VADDPS (R13), Z12, Z12
 	TESTQ R14, R14
-	JZ store1
+	JZ store13
 	VMAXPS Z14, Z9, Z9
 	VMAXPS Z14, Z10, Z10
 	VMAXPS Z14, Z11, Z11
 	VMAXPS Z14, Z12, Z12
-store1:
+store13:
 	VMOVUPS Z9, (DI)
 	VMOVUPS Z10, (DI)(DX*1)
 	VMOVUPS Z11, (DI)(DX*2)
@@ -111,7 +114,7 @@ store1:
 	LEAQ (R11)(DX*4), R11
 	LEAQ (R12)(DX*4), R12
 	DECQ CX
-	JNZ loop1
+	JNZ loop13
 	VZEROUPPER
 	RET
 
@@ -140,7 +143,7 @@ TEXT ·dw3x3S2Row4AVX512(SB), NOSPLIT, $0-57
 	VMOVUPS (AX)(R10*1), Z7
 	VMOVUPS (AX)(DX*8), Z8
 	VXORPS Z14, Z14, Z14
-loop2:
+loop23:
 	VMOVUPS (SI), Z13
 	VMULPS Z0, Z13, Z9
 	VMOVUPS (SI)(DX*1), Z13
@@ -209,12 +212,12 @@ loop2:
 	VADDPS (R13), Z11, Z11
 	VADDPS (R13), Z12, Z12
 	TESTQ R14, R14
-	JZ store2
+	JZ store23
 	VMAXPS Z14, Z9, Z9
 	VMAXPS Z14, Z10, Z10
 	VMAXPS Z14, Z11, Z11
 	VMAXPS Z14, Z12, Z12
-store2:
+store23:
 	VMOVUPS Z9, (DI)
 	VMOVUPS Z10, (DI)(DX*1)
 	VMOVUPS Z11, (DI)(DX*2)
@@ -224,6 +227,176 @@ store2:
 	LEAQ (R11)(DX*8), R11
 	LEAQ (R12)(DX*8), R12
 	DECQ CX
-	JNZ loop2
+	JNZ loop23
+	VZEROUPPER
+	RET
+
+// func dw3x3S1Row4Rows2AVX512(n int, x unsafe.Pointer, cs, rs int, w, y, bias unsafe.Pointer, relu bool)
+TEXT ·dw3x3S1Row4Rows2AVX512(SB), NOSPLIT, $0-57
+	MOVQ n+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ cs+16(FP), DX
+	MOVQ rs+24(FP), BX
+	MOVQ w+32(FP), AX
+	MOVQ y+40(FP), DI
+	MOVQ bias+48(FP), R13
+	MOVBQZX relu+56(FP), R14
+	LEAQ (DX)(DX*2), R8  // 3 columns
+	LEAQ (DX)(DX*4), R9  // 5 columns
+	LEAQ (R8)(DX*4), R10 // 7 columns
+	LEAQ (SI)(BX*1), R11 // input row 1
+	LEAQ (R11)(BX*1), R12 // input row 2
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX)(DX*1), Z1
+	VMOVUPS (AX)(DX*2), Z2
+	VMOVUPS (AX)(R8*1), Z3
+	VMOVUPS (AX)(DX*4), Z4
+	VMOVUPS (AX)(R9*1), Z5
+	VXORPS Z14, Z14, Z14
+loop12:
+	VMOVUPS (SI), Z13
+	VMULPS Z0, Z13, Z9
+	VMOVUPS (SI)(DX*1), Z13
+	VFMADD231PS Z1, Z13, Z9
+	VMULPS Z0, Z13, Z10
+	VMOVUPS (SI)(DX*2), Z13
+	VFMADD231PS Z2, Z13, Z9
+	VFMADD231PS Z1, Z13, Z10
+	VMULPS Z0, Z13, Z11
+	VMOVUPS (SI)(R8*1), Z13
+	VFMADD231PS Z2, Z13, Z10
+	VFMADD231PS Z1, Z13, Z11
+	VMULPS Z0, Z13, Z12
+	VMOVUPS (SI)(DX*4), Z13
+	VFMADD231PS Z2, Z13, Z11
+	VFMADD231PS Z1, Z13, Z12
+	VMOVUPS (SI)(R9*1), Z13
+	VFMADD231PS Z2, Z13, Z12
+	VMOVUPS (R11), Z13
+	VFMADD231PS Z3, Z13, Z9
+	VMOVUPS (R11)(DX*1), Z13
+	VFMADD231PS Z4, Z13, Z9
+	VFMADD231PS Z3, Z13, Z10
+	VMOVUPS (R11)(DX*2), Z13
+	VFMADD231PS Z5, Z13, Z9
+	VFMADD231PS Z4, Z13, Z10
+	VFMADD231PS Z3, Z13, Z11
+	VMOVUPS (R11)(R8*1), Z13
+	VFMADD231PS Z5, Z13, Z10
+	VFMADD231PS Z4, Z13, Z11
+	VFMADD231PS Z3, Z13, Z12
+	VMOVUPS (R11)(DX*4), Z13
+	VFMADD231PS Z5, Z13, Z11
+	VFMADD231PS Z4, Z13, Z12
+	VMOVUPS (R11)(R9*1), Z13
+	VFMADD231PS Z5, Z13, Z12
+	VADDPS (R13), Z9, Z9
+	VADDPS (R13), Z10, Z10
+	VADDPS (R13), Z11, Z11
+	VADDPS (R13), Z12, Z12
+	TESTQ R14, R14
+	JZ store12
+	VMAXPS Z14, Z9, Z9
+	VMAXPS Z14, Z10, Z10
+	VMAXPS Z14, Z11, Z11
+	VMAXPS Z14, Z12, Z12
+store12:
+	VMOVUPS Z9, (DI)
+	VMOVUPS Z10, (DI)(DX*1)
+	VMOVUPS Z11, (DI)(DX*2)
+	VMOVUPS Z12, (DI)(R8*1)
+	LEAQ (DI)(DX*4), DI
+	LEAQ (SI)(DX*4), SI
+	LEAQ (R11)(DX*4), R11
+	DECQ CX
+	JNZ loop12
+	VZEROUPPER
+	RET
+
+// func dw3x3S2Row4Rows2AVX512(n int, x unsafe.Pointer, cs, rs int, w, y, bias unsafe.Pointer, relu bool)
+TEXT ·dw3x3S2Row4Rows2AVX512(SB), NOSPLIT, $0-57
+	MOVQ n+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ cs+16(FP), DX
+	MOVQ rs+24(FP), BX
+	MOVQ w+32(FP), AX
+	MOVQ y+40(FP), DI
+	MOVQ bias+48(FP), R13
+	MOVBQZX relu+56(FP), R14
+	LEAQ (DX)(DX*2), R8  // 3 columns
+	LEAQ (DX)(DX*4), R9  // 5 columns
+	LEAQ (R8)(DX*4), R10 // 7 columns
+	LEAQ (SI)(BX*1), R11 // input row 1
+	LEAQ (R11)(BX*1), R12 // input row 2
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX)(DX*1), Z1
+	VMOVUPS (AX)(DX*2), Z2
+	VMOVUPS (AX)(R8*1), Z3
+	VMOVUPS (AX)(DX*4), Z4
+	VMOVUPS (AX)(R9*1), Z5
+	VXORPS Z14, Z14, Z14
+loop22:
+	VMOVUPS (SI), Z13
+	VMULPS Z0, Z13, Z9
+	VMOVUPS (SI)(DX*1), Z13
+	VFMADD231PS Z1, Z13, Z9
+	VMOVUPS (SI)(DX*2), Z13
+	VFMADD231PS Z2, Z13, Z9
+	VMULPS Z0, Z13, Z10
+	VMOVUPS (SI)(R8*1), Z13
+	VFMADD231PS Z1, Z13, Z10
+	VMOVUPS (SI)(DX*4), Z13
+	VFMADD231PS Z2, Z13, Z10
+	VMULPS Z0, Z13, Z11
+	VMOVUPS (SI)(R9*1), Z13
+	VFMADD231PS Z1, Z13, Z11
+	VMOVUPS (SI)(R8*2), Z13
+	VFMADD231PS Z2, Z13, Z11
+	VMULPS Z0, Z13, Z12
+	VMOVUPS (SI)(R10*1), Z13
+	VFMADD231PS Z1, Z13, Z12
+	VMOVUPS (SI)(DX*8), Z13
+	VFMADD231PS Z2, Z13, Z12
+	VMOVUPS (R11), Z13
+	VFMADD231PS Z3, Z13, Z9
+	VMOVUPS (R11)(DX*1), Z13
+	VFMADD231PS Z4, Z13, Z9
+	VMOVUPS (R11)(DX*2), Z13
+	VFMADD231PS Z5, Z13, Z9
+	VFMADD231PS Z3, Z13, Z10
+	VMOVUPS (R11)(R8*1), Z13
+	VFMADD231PS Z4, Z13, Z10
+	VMOVUPS (R11)(DX*4), Z13
+	VFMADD231PS Z5, Z13, Z10
+	VFMADD231PS Z3, Z13, Z11
+	VMOVUPS (R11)(R9*1), Z13
+	VFMADD231PS Z4, Z13, Z11
+	VMOVUPS (R11)(R8*2), Z13
+	VFMADD231PS Z5, Z13, Z11
+	VFMADD231PS Z3, Z13, Z12
+	VMOVUPS (R11)(R10*1), Z13
+	VFMADD231PS Z4, Z13, Z12
+	VMOVUPS (R11)(DX*8), Z13
+	VFMADD231PS Z5, Z13, Z12
+	VADDPS (R13), Z9, Z9
+	VADDPS (R13), Z10, Z10
+	VADDPS (R13), Z11, Z11
+	VADDPS (R13), Z12, Z12
+	TESTQ R14, R14
+	JZ store22
+	VMAXPS Z14, Z9, Z9
+	VMAXPS Z14, Z10, Z10
+	VMAXPS Z14, Z11, Z11
+	VMAXPS Z14, Z12, Z12
+store22:
+	VMOVUPS Z9, (DI)
+	VMOVUPS Z10, (DI)(DX*1)
+	VMOVUPS Z11, (DI)(DX*2)
+	VMOVUPS Z12, (DI)(R8*1)
+	LEAQ (DI)(DX*4), DI
+	LEAQ (SI)(DX*8), SI
+	LEAQ (R11)(DX*8), R11
+	DECQ CX
+	JNZ loop22
 	VZEROUPPER
 	RET
