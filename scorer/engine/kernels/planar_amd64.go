@@ -56,6 +56,16 @@ func planarSIMD(v impl, x []float32, h, w int, pw *PlanarConvWeights, y []float3
 					avx512Conv12x16(&offs[0], len(offs), unsafe.Add(xp, (iy*w+ix)*4), g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP*4, tile)
 					store12x16(tile, yp, (oy*ow+ox)*pw.coutP+cb, pw.coutP, cb, e)
 				}
+				if ox < ox1 && ox1-ox0 >= 12 && (e == nil || e.res == nil) {
+					// The last interior pixels: one more tile ending at ox1, recomputing
+					// some of the previous one's (harmless without a residual, which
+					// may alias y), instead of up to 11 pixels through planarPixel.
+					ox = ox1 - 12
+					ix := ox*g.StrideW - g.PadLeft
+					avx512Conv12x16(&offs[0], len(offs), unsafe.Add(xp, (iy*w+ix)*4), g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP*4, tile)
+					store12x16(tile, yp, (oy*ow+ox)*pw.coutP+cb, pw.coutP, cb, e)
+					ox = ox1
+				}
 				for ; ox+6 <= ox1; ox += 6 {
 					ix := ox*g.StrideW - g.PadLeft
 					planar6(unsafe.Add(xp, (iy*w+ix)*4), offs, g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP, yp, cb, e, (oy*ow+ox)*pw.coutP+cb)

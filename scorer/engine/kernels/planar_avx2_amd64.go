@@ -47,6 +47,16 @@ func planarAVX2(x []float32, h, w int, pw *PlanarConvWeights, y []float32, oh, o
 					avx2Conv6x16(&offs[0], len(offs), unsafe.Add(xp, (iy*w+ix)*4), g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP*4, &tile)
 					avx2Store6x16(&tile, yp, (oy*ow+ox)*pw.coutP+cb, pw.coutP, cb, e)
 				}
+				if ox < ox1 && ox1-ox0 >= 6 && (e == nil || e.res == nil) {
+					// The last interior pixels: one more tile ending at ox1, recomputing
+					// some of the previous one's (harmless without a residual, which
+					// may alias y), instead of up to 5 pixels through planarPixel8.
+					ox = ox1 - 6
+					ix := ox*g.StrideW - g.PadLeft
+					avx2Conv6x16(&offs[0], len(offs), unsafe.Add(xp, (iy*w+ix)*4), g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP*4, &tile)
+					avx2Store6x16(&tile, yp, (oy*ow+ox)*pw.coutP+cb, pw.coutP, cb, e)
+					ox = ox1
+				}
 			}
 			for ; ox < ow; ox++ {
 				planarPixel8(xp, h, w, pw, yp, oy, ox, ow, cb, ky0, ky1, e)
