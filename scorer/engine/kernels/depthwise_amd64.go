@@ -121,11 +121,50 @@ func dw3x3Block(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvGe
 	w21 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(wp, (7*cp+cb)*4)))
 	w22 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(wp, (8*cp+cb)*4)))
 	rs := w * cp * 4 // input row stride in bytes
+	// The left and right border columns, when they are one pixel each with one window
+	// column in the padding (pad 1), are computed here with the weights at hand rather than
+	// through the bounds-checking edge loop.
+	leftOne := ox0 == 1 && g.PadLeft == 1
+	rightOne := ox1 == ow-1 && (ow-1)*s-g.PadLeft+1 == w-1
 	ps := s * cp * 4 // input step between output pixels in bytes
 	for oy := oy0; oy < oy1; oy++ {
-		dw3x3Edge(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ox0, ow, zero, e)
-		dw3x3Edge(xp, h, w, cp, cb, wp, &g, yp, oy, ox1, ow, ow, zero, e)
 		iy := oy*s - g.PadTop
+		if leftOne { // pixel 0: its window's first column is padding
+			q0 := unsafe.Add(xp, ((iy*w+0)*cp+cb)*4)
+			q1 := unsafe.Add(q0, rs)
+			q2 := unsafe.Add(q1, rs)
+			acc := archsimd.LoadFloat32x16((*[16]float32)(q0)).Mul(w01)
+			acc = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(q0, cp*4))).MulAdd(w02, acc)
+			acc = archsimd.LoadFloat32x16((*[16]float32)(q1)).MulAdd(w11, acc)
+			acc = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(q1, cp*4))).MulAdd(w12, acc)
+			acc = archsimd.LoadFloat32x16((*[16]float32)(q2)).MulAdd(w21, acc)
+			acc = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(q2, cp*4))).MulAdd(w22, acc)
+			out := oy*ow*cp + cb
+			if e != nil {
+				acc = e.finish(acc, cb, out)
+			}
+			acc.Store((*[16]float32)(unsafe.Add(yp, out*4)))
+		} else {
+			dw3x3Edge(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ox0, ow, zero, e)
+		}
+		if rightOne { // pixel ow-1: its window's last column is padding
+			q0 := unsafe.Add(xp, ((iy*w+(ow-1)*s-g.PadLeft)*cp+cb)*4)
+			q1 := unsafe.Add(q0, rs)
+			q2 := unsafe.Add(q1, rs)
+			acc := archsimd.LoadFloat32x16((*[16]float32)(q0)).Mul(w00)
+			acc = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(q0, cp*4))).MulAdd(w01, acc)
+			acc = archsimd.LoadFloat32x16((*[16]float32)(q1)).MulAdd(w10, acc)
+			acc = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(q1, cp*4))).MulAdd(w11, acc)
+			acc = archsimd.LoadFloat32x16((*[16]float32)(q2)).MulAdd(w20, acc)
+			acc = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(q2, cp*4))).MulAdd(w21, acc)
+			out := (oy*ow+ow-1)*cp + cb
+			if e != nil {
+				acc = e.finish(acc, cb, out)
+			}
+			acc.Store((*[16]float32)(unsafe.Add(yp, out*4)))
+		} else {
+			dw3x3Edge(xp, h, w, cp, cb, wp, &g, yp, oy, ox1, ow, ow, zero, e)
+		}
 		ix := ox0*s - g.PadLeft
 		r0 := unsafe.Add(xp, ((iy*w+ix)*cp+cb)*4)
 		out := (oy*ow+ox0)*cp + cb
