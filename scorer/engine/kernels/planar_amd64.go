@@ -36,6 +36,11 @@ func planarSIMD(v impl, x []float32, h, w int, pw *PlanarConvWeights, y []float3
 	wb := unsafe.Pointer(unsafe.SliceData(pw.w))
 	var tileBuf [12*Lanes + 16]float32
 	tile := align64(unsafe.Pointer(&tileBuf[0]))
+	// br: at most a bias and a ReLU, which avx512Conv12x16BR applies as it stores.
+	br := e == nil || (e.res == nil && (e.act == ActNone || e.act == ActReLU))
+	relu := e != nil && e.act == ActReLU
+	var zero [Lanes]float32 // the bias when there is none
+	zp := unsafe.Pointer(&zero)
 	for oy := 0; oy < oh; oy++ {
 		ky0, ky1 := 0, g.KH
 		for ky0 < g.KH && oy*g.StrideH-g.PadTop+ky0*g.DilationH < 0 {
@@ -51,6 +56,17 @@ func planarSIMD(v impl, x []float32, h, w int, pw *PlanarConvWeights, y []float3
 			}
 			if taps <= maxPlanarTaps && ky0 == 0 && ky1 == g.KH {
 				iy := oy*g.StrideH - g.PadTop
+				if br {
+					bias := zp
+					if e != nil && e.bias != nil {
+						bias = unsafe.Add(e.bias, cb*4)
+					}
+					for ; ox+12 <= ox1; ox += 12 {
+						ix := ox*g.StrideW - g.PadLeft
+						avx512Conv12x16BR(&offs[0], len(offs), unsafe.Add(xp, (iy*w+ix)*4), g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP*4,
+							unsafe.Add(yp, ((oy*ow+ox)*pw.coutP+cb)*4), pw.coutP*4, bias, relu)
+					}
+				}
 				for ; ox+12 <= ox1; ox += 12 {
 					ix := ox*g.StrideW - g.PadLeft
 					avx512Conv12x16(&offs[0], len(offs), unsafe.Add(xp, (iy*w+ix)*4), g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP*4, tile)
@@ -163,6 +179,14 @@ func convDirectSIMD(v impl, x []float32, h, w int, cw *ConvWeights, y, scratch [
 	yp := unsafe.Pointer(unsafe.SliceData(y))
 	var tileBuf [12*Lanes + 16]float32
 	tile := align64(unsafe.Pointer(&tileBuf[0]))
+	// br: at most a bias and a ReLU, which avx512Conv12x16BR applies as it stores.
+	br := e == nil || (e.res == nil && (e.act == ActNone || e.act == ActReLU))
+	relu := e != nil && e.act == ActReLU
+	var zero [Lanes]float32 // the bias when there is none
+	bias := unsafe.Pointer(&zero)
+	if e != nil && e.bias != nil {
+		bias = e.bias
+	}
 	// Rows whose width leaves many pixels outside the 12-pixel tiles (UltraFace's 5-wide
 	// heads, its 40-wide RFB branches: 3 tiles and 4 single pixels a row) run as virtual
 	// rows instead when that costs less: a tiled pixel counts 4, one in planar6 6, a
@@ -186,6 +210,11 @@ func convDirectSIMD(v impl, x []float32, h, w int, cw *ConvWeights, y, scratch [
 	for oy := 0; oy < oh; oy++ {
 		row := unsafe.Add(d.x, oy*d.rs)
 		ox := 0
+		if br {
+			for ; ox+12 <= ow; ox += 12 {
+				avx512Conv12x16BR(&offs[0], len(offs), unsafe.Add(row, ox*s), s, wt, Lanes*4, unsafe.Add(yp, (oy*ow+ox)*Lanes*4), Lanes*4, bias, relu)
+			}
+		}
 		for ; ox+12 <= ow; ox += 12 {
 			avx512Conv12x16(&offs[0], len(offs), unsafe.Add(row, ox*s), s, wt, Lanes*4, tile)
 			store12x16(tile, yp, (oy*ow+ox)*Lanes, Lanes, 0, e)
@@ -221,6 +250,13 @@ func direct1(x unsafe.Pointer, offs []int32, wt unsafe.Pointer, y unsafe.Pointer
 	c0.Store(ptrAt(y, out))
 	archsimd.ClearAVXUpperBits()
 }
+
+// avx512Conv12x16BR (assembly, planar_avx512_amd64.s) is avx512Conv12x16 storing the 12
+// pixels straight to the output at c (ldc bytes apart) after adding the 16 floats at bias
+// and, if relu, clamping at zero.
+//
+//go:noescape
+func avx512Conv12x16BR(offs *int32, n int, x unsafe.Pointer, s int, wt unsafe.Pointer, ws int, c unsafe.Pointer, ldc int, bias unsafe.Pointer, relu bool)
 
 // storeVirtual applies e to the n pixels × 16 channels of tile, virtual pixels p.. of
 // directInput.virtualWidth's rows vw wide, and stores those that are real (column < ow)
