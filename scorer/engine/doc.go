@@ -64,15 +64,16 @@
 //	model               avx512   avx2      portable   onnxruntime   avx512 / avx2 / portable vs ort
 //	MiniFASNetV2        0.46 ms  0.84 ms    6.5 ms      1.16 ms      0.39 / 0.72 / 5.7
 //	MiniFASNetV1SE      0.50 ms  0.91 ms    6.7 ms      1.14 ms      0.44 / 0.80 / 5.9
-//	UltraFace RFB-320   1.15 ms  1.96 ms   14.5 ms      1.18 ms      0.97 / 1.66 / 12.1
+//	UltraFace RFB-320   1.17 ms  1.87 ms   14.5 ms      1.22 ms      0.95 / 1.53 / 12.1
 //	MiniFASNetV2SE-128  1.19 ms  2.28 ms   14.5 ms      4.91 ms      0.24 / 0.46 / 3.0
 //
 // The UltraFace row (avx512 and avx2 columns) is from 2026-12-01 after the depthwise row
-// kernels, the 12×16 and bias/ReLU GEMM tiles and the virtual-row direct convolutions
-// (benchcmp.sh with only those two variants, BENCH_COUNT=5; the same run gave
-// MiniFASNetV2 0.37 / 0.67, MiniFASNetV1SE 0.39 / 0.70, MiniFASNetV2SE-128 0.23 / 0.41;
-// the run before them, the same way, 1.25 / 1.91 for UltraFace); its portable column is
-// the earlier one (those kernels did not change).
+// kernels, the 12×16 and bias/ReLU-fused GEMM and conv tiles and the virtual-row direct
+// convolutions (benchcmp.sh with only those two variants, BENCH_COUNT=5; the same run gave
+// MiniFASNetV2 0.39 / 0.70, MiniFASNetV1SE 0.43 / 0.73, MiniFASNetV2SE-128 0.23 / 0.42).
+// onnxruntime's CPU per run was 1.22 ms in that run, 1.17–1.18 ms in others: against that,
+// 0.99 / 1.58; wall-time minimums gave 1.03 / 1.66. The same script on the commit before
+// this work: 1.25 / 1.91. The portable column is the earlier one (unchanged kernels).
 //
 // The AVX2 GEMM runs at ~125 GFLOP/s, which is one core's peak for 256-bit FMAs here (two
 // per cycle × 8 lanes × 2 FLOP at ~3.9 GHz; AVX-512 doubles it to ~250): UltraFace on

@@ -81,7 +81,9 @@
 // pixels × 16 channels per call in assembly (avx512Conv12x16), 6 in archsimd (8 spill);
 // the planar one ends each row with an overlapping tile when there is no residual, and
 // the direct one tiles narrow outputs across rows ("virtual rows" of the padded input,
-// whose padding pixels are computed and dropped) when that costs less.
+// whose padding pixels are computed and dropped) when that costs less. With a bias/ReLU
+// epilogue their row tiles, like the GEMM's, store straight from assembly
+// (avx512Conv12x16BR, avx2Conv6x16BR).
 //
 // AVX2: 16 YMM registers, 15 of them allocatable. Written with archsimd, even a 4×16 GEMM
 // tile spilled (the compiler loads each broadcast scalar into a register of its own and
