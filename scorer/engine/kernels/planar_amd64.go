@@ -251,6 +251,19 @@ func direct1(x unsafe.Pointer, offs []int32, wt unsafe.Pointer, y unsafe.Pointer
 	archsimd.ClearAVXUpperBits()
 }
 
+// virtualWidth returns how many pixel steps (s) one output row step (rs) is, and whether
+// it is a whole number. When it is, the output can be taken as one long row of vw-pixel
+// "virtual" rows whose last vw-ow pixels are garbage, computed and dropped: their taps wrap
+// into the padding and the next row, which lies inside the padded copy as long as the
+// virtual pixel comes no later than the last real one. Narrow outputs (UltraFace's 5-wide
+// 3×3 heads) then fill whole register tiles instead of running pixel by pixel.
+func (d *directInput) virtualWidth() (vw int, ok bool) {
+	if d.s <= 0 || d.rs%d.s != 0 {
+		return 0, false
+	}
+	return d.rs / d.s, true
+}
+
 // avx512Conv12x16BR (assembly, planar_avx512_amd64.s) is avx512Conv12x16 storing the 12
 // pixels straight to the output at c (ldc bytes apart) after adding the 16 floats at bias
 // and, if relu, clamping at zero.

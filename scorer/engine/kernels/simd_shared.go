@@ -96,19 +96,6 @@ func prepareDirect(x []float32, h, w int, cw *ConvWeights, scratch []float32, bu
 		wt: unsafe.Pointer(unsafe.SliceData(cw.pb.data))}
 }
 
-// virtualWidth returns how many pixel steps (s) one output row step (rs) is, and whether
-// it is a whole number. When it is, the output can be taken as one long row of vw-pixel
-// "virtual" rows whose last vw-ow pixels are garbage, computed and dropped: their taps wrap
-// into the padding and the next row, which lies inside the padded copy as long as the
-// virtual pixel comes no later than the last real one. Narrow outputs (UltraFace's 5-wide
-// 3×3 heads) then fill whole register tiles instead of running pixel by pixel.
-func (d *directInput) virtualWidth() (vw int, ok bool) {
-	if d.s <= 0 || d.rs%d.s != 0 {
-		return 0, false
-	}
-	return d.rs / d.s, true
-}
-
 // interiorCols returns the output columns [ox0, ox1) of a convolution with window g on an
 // input w pixels wide whose taps all lie inside the input's columns.
 func interiorCols(g ConvGeom, w, ow int) (ox0, ox1 int) {
