@@ -261,7 +261,7 @@ func TestSettingsRefusedEverywhere(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		setting, value, want string
-		commands         []string // eval has no --faces
+		commands             []string // eval has no --faces
 	}{
 		{"faces", "biggest", `faces "biggest": must be largest, all or reject-multiple`, []string{"check", "serve"}},
 		{"crops", "triple", `crops "triple": must be single or multi`, []string{"check", "eval", "serve"}},

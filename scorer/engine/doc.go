@@ -72,8 +72,16 @@
 //	model               avx512   avx2      portable   onnxruntime   avx512 / avx2 / portable vs ort
 //	MiniFASNetV2        0.46 ms  0.84 ms    8.6 ms      1.16 ms      0.39 / 0.72 / 7.2
 //	MiniFASNetV1SE      0.50 ms  0.91 ms    8.8 ms      1.14 ms      0.44 / 0.80 / 7.9
-//	UltraFace RFB-320   1.46 ms  2.31 ms   24.2 ms      1.20 ms      1.22 / 1.93 / 20.3
+//	UltraFace RFB-320   1.17 ms  1.87 ms   24.2 ms      1.22 ms      0.95 / 1.53 / 20.3
 //	MiniFASNetV2SE-128  1.19 ms  2.28 ms   19.9 ms      4.91 ms      0.24 / 0.46 / 4.0
+//
+// The UltraFace row (avx512 and avx2 columns) is from 2026-12-01 after the depthwise row
+// kernels, the 12×16 and bias/ReLU-fused GEMM and conv tiles and the virtual-row direct
+// convolutions (benchcmp.sh with only those two variants, BENCH_COUNT=5; the same run gave
+// MiniFASNetV2 0.39 / 0.70, MiniFASNetV1SE 0.43 / 0.73, MiniFASNetV2SE-128 0.23 / 0.42).
+// onnxruntime's CPU per run was 1.22 ms in that run, 1.17–1.18 ms in others: against that,
+// 0.99 / 1.58; wall-time minimums gave 1.03 / 1.66. The same script on the commit before
+// this work: 1.25 / 1.91. The portable column is the earlier one (kernels unchanged by it).
 //
 // The AVX2 GEMM runs at ~125 GFLOP/s, which is one core's peak for 256-bit FMAs here (two
 // per cycle × 8 lanes × 2 FLOP at ~3.9 GHz; AVX-512 doubles it to ~250): UltraFace on
@@ -81,8 +89,11 @@
 // the kernels' code.
 //
 // BenchmarkLayers (profile_test.go) times every plan step. Of UltraFace's run with
-// SPOOFSENSE_KERNELS=avx2 the 1×1 convolutions take 51%, the depthwise ones 22%, the dense
-// 3×3 ones 13%, the 3-channel stem 8% and the box decoding after the heads (Softmax,
-// Concat, Exp, Slice… on [1,4420,·] tensors, NCHW) 5%, about 0.12 ms (0.26 ms before Exp
-// and Softmax ran on the vectorised kernels.Exp and kernels.SoftmaxRows).
+// SPOOFSENSE_KERNELS=avx2 (sum of per-step minimums over 3 runs of
+// `taskset -c 1 go test -run '^$' -bench Layers -benchtime 300x -cpu 1`, 1.93 ms,
+// 2026-12-01) the 1×1 convolutions take 54%, the depthwise ones 16%, the dense 3×3 ones
+// 15%, the 3-channel stem 9% and everything else 7% (the box decoding after the heads:
+// Softmax, Concat, Exp, Slice… on [1,4420,·] tensors, NCHW, about 0.12 ms, and the RFB
+// Concat). The 1×1 convolutions run at 130–140 GFLOP/s there, the 256-bit FMA peak, so
+// the AVX2 row cannot reach 1.5× onnxruntime (which runs AVX-512) by kernel code alone.
 package engine

@@ -34,6 +34,12 @@ func TestConvMatchesReference(t *testing.T) {
 		{"3x3 s1 16->16 direct, 7 wide", 16, 16, 5, 7, same(3, 1, 1)},
 		{"3x3 s2 24->16 direct, odd", 24, 16, 9, 11, same(3, 2, 1)},
 		{"3x3 d2 16->16 direct, 31 wide: 12-, 6- and 1-pixel runs", 16, 16, 6, 31, same(3, 1, 2)},
+		{"3x3 s1 16->16 direct, 2×31: row-wise 12-, 6- and 1-pixel runs", 16, 16, 2, 31, same(3, 1, 1)},
+		{"3x3 s1 16->16 direct, 4×25: row-wise 12- and 1-pixel runs", 16, 16, 4, 25, same(3, 1, 1)},
+		{"3x3 s1 32->12 direct, 3 wide: virtual-row tiles", 32, 12, 13, 3, same(3, 1, 1)},
+		{"3x3 s2 16->16 direct, 5 wide: virtual-row tiles", 16, 16, 15, 9, same(3, 2, 1)},
+		{"3x3 d2 16->8 direct, 4 wide: virtual-row tiles", 16, 8, 9, 4, same(3, 1, 2)},
+		{"3x3 s2 p0 16->16 direct, 1 wide", 16, 16, 7, 3, ConvGeom{KH: 3, KW: 3, StrideH: 2, StrideW: 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

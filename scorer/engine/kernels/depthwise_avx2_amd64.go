@@ -72,6 +72,16 @@ func dwGenericBlock8(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g C
 // each load next to its FMA instead of hoisting all nine (and spilling).
 func dw3x3Block8(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvGeom, yp unsafe.Pointer, oh, ow, ra, rb int, zero unsafe.Pointer, e *epiPtrs) {
 	s := g.StrideH
+	// The assembly row kernels take 4 interior pixels at a time when the epilogue is at
+	// most a bias and a ReLU (a residual may alias y, a PReLU needs its slopes).
+	asm := e == nil || (e.res == nil && (e.act == ActNone || e.act == ActReLU))
+	bias, relu := zero, false
+	if e != nil {
+		if e.bias != nil {
+			bias = unsafe.Add(e.bias, cb*4)
+		}
+		relu = e.act == ActReLU
+	}
 	// Interior output range: oy*s-PadTop ≥ 0 and oy*s-PadTop+2 ≤ h-1 (same for x).
 	oy0, oy1 := ceilDiv(g.PadTop, s), min(oh, floorDiv(h-3+g.PadTop, s)+1)
 	ox0, ox1 := ceilDiv(g.PadLeft, s), min(ow, floorDiv(w-3+g.PadLeft, s)+1)
@@ -82,10 +92,10 @@ func dw3x3Block8(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvG
 		return
 	}
 	for oy := ra; oy < min(rb, oy0); oy++ {
-		dw3x3Edge8(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ow, ow, zero, e)
+		dw3x3Edge8Row(xp, h, w, cp, cb, wp, &g, yp, oy, ox0, ox1, ow, zero, e, asm, bias, relu)
 	}
 	for oy := max(ra, oy1); oy < rb; oy++ {
-		dw3x3Edge8(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ow, ow, zero, e)
+		dw3x3Edge8Row(xp, h, w, cp, cb, wp, &g, yp, oy, ox0, ox1, ow, zero, e, asm, bias, relu)
 	}
 	oy0, oy1 = max(oy0, ra), min(oy1, rb)
 	if oy0 >= oy1 {
@@ -101,15 +111,67 @@ func dw3x3Block8(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g ConvG
 	w21 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, (7*cp+cb)*4)))
 	w22 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, (8*cp+cb)*4)))
 	rs := w * cp * 4 // input row stride in bytes
+	// The left and right border columns, when they are one pixel each with one window
+	// column in the padding (pad 1), are computed here with the weights at hand rather than
+	// through the bounds-checking edge loop.
+	leftOne := ox0 == 1 && g.PadLeft == 1
+	rightOne := ox1 == ow-1 && (ow-1)*s-g.PadLeft+1 == w-1
 	ps := s * cp * 4 // input step between output pixels in bytes
 	for oy := oy0; oy < oy1; oy++ {
-		dw3x3Edge8(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ox0, ow, zero, e)
-		dw3x3Edge8(xp, h, w, cp, cb, wp, &g, yp, oy, ox1, ow, ow, zero, e)
 		iy := oy*s - g.PadTop
+		if leftOne { // pixel 0: its window's first column is padding
+			q0 := unsafe.Add(xp, ((iy*w+0)*cp+cb)*4)
+			q1 := unsafe.Add(q0, rs)
+			q2 := unsafe.Add(q1, rs)
+			acc := archsimd.LoadFloat32x8((*[8]float32)(q0)).Mul(w01)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(q0, cp*4))).MulAdd(w02, acc)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(q1)).MulAdd(w11, acc)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(q1, cp*4))).MulAdd(w12, acc)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(q2)).MulAdd(w21, acc)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(q2, cp*4))).MulAdd(w22, acc)
+			out := oy*ow*cp + cb
+			if e != nil {
+				acc = e.finish8(acc, cb, out)
+			}
+			acc.Store((*[8]float32)(unsafe.Add(yp, out*4)))
+		} else {
+			dw3x3Edge8(xp, h, w, cp, cb, wp, &g, yp, oy, 0, ox0, ow, zero, e)
+		}
+		if rightOne { // pixel ow-1: its window's last column is padding
+			q0 := unsafe.Add(xp, ((iy*w+(ow-1)*s-g.PadLeft)*cp+cb)*4)
+			q1 := unsafe.Add(q0, rs)
+			q2 := unsafe.Add(q1, rs)
+			acc := archsimd.LoadFloat32x8((*[8]float32)(q0)).Mul(w00)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(q0, cp*4))).MulAdd(w01, acc)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(q1)).MulAdd(w10, acc)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(q1, cp*4))).MulAdd(w11, acc)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(q2)).MulAdd(w20, acc)
+			acc = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(q2, cp*4))).MulAdd(w21, acc)
+			out := (oy*ow+ow-1)*cp + cb
+			if e != nil {
+				acc = e.finish8(acc, cb, out)
+			}
+			acc.Store((*[8]float32)(unsafe.Add(yp, out*4)))
+		} else {
+			dw3x3Edge8(xp, h, w, cp, cb, wp, &g, yp, oy, ox1, ow, ow, zero, e)
+		}
 		ix := ox0*s - g.PadLeft
 		r0 := unsafe.Add(xp, ((iy*w+ix)*cp+cb)*4)
 		out := (oy*ow+ox0)*cp + cb
-		for ox := ox0; ox < ox1; ox++ {
+		ox := ox0
+		if n := (ox1 - ox0) / 4; asm && n > 0 {
+			if s == 1 { // direct calls: through a func value, zero would escape
+				dw3x3S1Row4AVX2(n, r0, cp*4, rs, unsafe.Add(wp, cb*4), unsafe.Add(yp, out*4), bias, relu)
+			} else {
+				dw3x3S2Row4AVX2(n, r0, cp*4, rs, unsafe.Add(wp, cb*4), unsafe.Add(yp, out*4), bias, relu)
+			}
+			ox += 4 * n
+			out += 4 * n * cp
+			if ox < ox1 {
+				r0 = unsafe.Add(r0, 4*n*ps)
+			}
+		}
+		for ; ox < ox1; ox++ {
 			r1 := unsafe.Add(r0, rs)
 			r2 := unsafe.Add(r1, rs)
 			acc := archsimd.LoadFloat32x8((*[8]float32)(r0)).Mul(w00)
@@ -170,3 +232,60 @@ func dw3x3Edge8(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g *ConvG
 	}
 	archsimd.ClearAVXUpperBits()
 }
+
+// dw3x3S1Row4AVX2 computes n groups of 4 adjacent output pixels of a 3×3 stride-1 depthwise
+// convolution, one register of channels: x is the top-left input of the first group's first
+// window, cs the byte step between pixels (input, output and weight taps alike), rs the byte
+// step between input rows, w the first tap's weights, y the first output, bias the
+// channels' bias (zeros for none); relu clamps at zero after the bias. Every window must
+// lie inside the input. Implemented in depthwise_avx2_amd64.s.
+//
+//go:noescape
+func dw3x3S1Row4AVX2(n int, x unsafe.Pointer, cs, rs int, w, y, bias unsafe.Pointer, relu bool)
+
+// dw3x3S2Row4AVX2 is dw3x3S1Row4AVX2 for stride 2 (x steps 2 pixels per output pixel).
+//
+//go:noescape
+func dw3x3S2Row4AVX2(n int, x unsafe.Pointer, cs, rs int, w, y, bias unsafe.Pointer, relu bool)
+
+// dw3x3Edge8Row computes output row oy, channel block cb, of a 3×3 depthwise convolution
+// whose windows reach above or below the input. When exactly one kernel row falls outside
+// and asm holds (see dw3x3Block8), the interior columns [ox0,ox1) run 4 at a time through the
+// two-row assembly kernels; everything else goes through dw3x3Edge8.
+func dw3x3Edge8Row(xp unsafe.Pointer, h, w, cp, cb int, wp unsafe.Pointer, g *ConvGeom, yp unsafe.Pointer, oy, ox0, ox1, ow int, zero unsafe.Pointer, e *epiPtrs, asm bool, bias unsafe.Pointer, relu bool) {
+	iy := oy*g.StrideH - g.PadTop
+	ky := 0 // first kernel row of the two inside the input
+	switch {
+	case iy == -1 && h >= 2:
+		ky = 1
+	case iy >= 0 && iy+1 == h-1:
+	default:
+		asm = false
+	}
+	n := (ox1 - ox0) / 4
+	if !asm || n == 0 {
+		dw3x3Edge8(xp, h, w, cp, cb, wp, g, yp, oy, 0, ow, ow, zero, e)
+		return
+	}
+	dw3x3Edge8(xp, h, w, cp, cb, wp, g, yp, oy, 0, ox0, ow, zero, e)
+	x := unsafe.Add(xp, (((iy+ky)*w+ox0*g.StrideW-g.PadLeft)*cp+cb)*4)
+	wk := unsafe.Add(wp, (3*ky*cp+cb)*4)
+	y := unsafe.Add(yp, ((oy*ow+ox0)*cp+cb)*4)
+	if g.StrideW == 1 {
+		dw3x3S1Row4Rows2AVX2(n, x, cp*4, w*cp*4, wk, y, bias, relu)
+	} else {
+		dw3x3S2Row4Rows2AVX2(n, x, cp*4, w*cp*4, wk, y, bias, relu)
+	}
+	dw3x3Edge8(xp, h, w, cp, cb, wp, g, yp, oy, ox0+4*n, ow, ow, zero, e)
+}
+
+// dw3x3S1Row4Rows2AVX2 is dw3x3S1Row4AVX2 for a window of which only two input rows
+// (from x) and their two kernel rows (from w) count.
+//
+//go:noescape
+func dw3x3S1Row4Rows2AVX2(n int, x unsafe.Pointer, cs, rs int, w, y, bias unsafe.Pointer, relu bool)
+
+// dw3x3S2Row4Rows2AVX2 is dw3x3S1Row4Rows2AVX2 for stride 2.
+//
+//go:noescape
+func dw3x3S2Row4Rows2AVX2(n int, x unsafe.Pointer, cs, rs int, w, y, bias unsafe.Pointer, relu bool)

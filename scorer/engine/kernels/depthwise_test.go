@@ -39,7 +39,7 @@ func TestDepthwiseMatchesReference(t *testing.T) {
 	}
 	for _, gg := range geoms {
 		for _, c := range []int{13, 16, 32, 77} {
-			for _, hw := range [][2]int{{1, 1}, {2, 3}, {5, 5}, {7, 7}, {8, 11}, {20, 20}} {
+			for _, hw := range [][2]int{{1, 1}, {2, 3}, {5, 5}, {7, 7}, {8, 11}, {20, 20}, {6, 43}} {
 				h, w := hw[0], hw[1]
 				oh, ow := gg.g.OutSize(h, w)
 				if oh < 1 || ow < 1 {

@@ -70,13 +70,22 @@
 // AVX-512: the GEMM micro-kernel is 8 rows × 32 columns in assembly (gemm_avx512_amd64.s:
 // 16 accumulators in Z16–Z31, registers the compiler does not allocate, nothing on the
 // stack), with 3×32, 1×32, 4×16 and 1×16 tails in archsimd; B is packed in 32-column
-// panels. Kernels written with archsimd that spill ZMM registers run at the speed the
+// panels, and a 16-column panel (≤16 output channels, or the last 16 of 48, 80…) runs a
+// 12×16 assembly tile (avx512Gemm12x16: 12 chains, one B load and 12 embedded-broadcast
+// FMAs per k step). When the epilogue is at most a bias and a ReLU, the BR forms of both
+// tiles (avx512Gemm8x32BR, avx512Gemm12x16BR) add the bias, clamp and store straight to
+// C; other epilogues go through a tile buffer and Go. Kernels written with archsimd that spill ZMM registers run at the speed the
 // stack pointer's alignment happens to allow (64-byte spill slots straddling cache
 // lines): the 3×32 archsimd tile, once the main one, cost the whole models 7–11% after an
 // unrelated frame change upstream, which is why the main tile moved to assembly. MulAdd
 // compiles to VFMADD213PS, which overwrites its receiver, so the archsimd kernels make the
-// receiver a value used for the last time. The direct and planar convolutions compute 6
-// pixels × 16 channels per call (8 spill).
+// receiver a value used for the last time. The direct and planar convolutions compute 12
+// pixels × 16 channels per call in assembly (avx512Conv12x16), 6 in archsimd (8 spill);
+// the planar one ends each row with an overlapping tile when there is no residual, and
+// the direct one tiles narrow outputs across rows ("virtual rows" of the padded input,
+// whose padding pixels are computed and dropped) when that costs less. With a bias/ReLU
+// epilogue their row tiles, like the GEMM's, store straight from assembly
+// (avx512Conv12x16BR, avx2Conv6x16BR).
 //
 // AVX2: 16 YMM registers, 15 of them allocatable. Written with archsimd, even a 4×16 GEMM
 // tile spilled (the compiler loads each broadcast scalar into a register of its own and
@@ -85,9 +94,17 @@
 // assembly: 12 accumulators, 2 B (weight) vectors and one broadcast, VFMADD231PS with the
 // accumulator as destination, 12 FMAs per 2 loads and 6 broadcasts. Their epilogue runs
 // in Go on the tile, so a residual that aliases the output is read before it is
-// overwritten. A direct convolution's single pixels (UltraFace's 3×3 heads: 2,304 taps)
-// run with eight FMA chains (avx2Conv1x16). Depthwise runs in 8-channel halves with the
-// nine weights in registers (archsimd).
+// overwritten, except in avx2Gemm6x16BR, which applies a bias/ReLU epilogue itself and
+// stores straight to C. A direct convolution's single pixels (UltraFace's 3×3 heads:
+// 2,304 taps) run with eight FMA chains (avx2Conv1x16), narrow outputs as virtual rows.
+//
+// 3×3 depthwise (both widths): the interior of each row runs 4 output pixels at a time in
+// assembly (depthwise_avx2_amd64.s, depthwise_avx512_amd64.s: nine weight registers, four
+// accumulators, one column register; stride 1 loads 6 columns per input row for 12 FMAs,
+// 2 FMAs per load) when the epilogue is at most a bias and a ReLU; rows with one input
+// row in the padding use the two-row forms, and the one-pixel left and right borders are
+// computed inline (archsimd). The archsimd 1-pixel loop that remains (PReLU and residual
+// epilogues, the tails) keeps the nine weights in registers, 8-channel halves on AVX2.
 //
 // Each kernel ends with archsimd.ClearAVXUpperBits (VZEROUPPER): the Go code between
 // kernel calls uses SSE instructions, which are slow with dirty upper halves. Inside a

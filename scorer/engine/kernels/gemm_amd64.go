@@ -30,6 +30,12 @@ func gemmAVX512(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc
 	mc := max(24, gemmL2Floats/k/24*24)
 	var tileBuf [256 + 16]float32
 	tile := align64(unsafe.Pointer(&tileBuf))
+	// br: the epilogue is at most a bias and a ReLU, which the BR kernels apply as they
+	// store (a residual may alias C and a PReLU needs its slopes: those go through a tile).
+	br := e == nil || (e.res == nil && (e.act == ActNone || e.act == ActReLU))
+	relu := e != nil && e.act == ActReLU
+	var zero [panelWidth]float32 // the bias when there is none
+	zp := unsafe.Pointer(&zero)
 	for i0 := 0; i0 < m; i0 += mc {
 		i1 := min(m, i0+mc)
 		for j0 := 0; j0 < n; j0 += panelWidth {
@@ -37,6 +43,15 @@ func gemmAVX512(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc
 			bp := unsafe.Pointer(unsafe.SliceData(bs))
 			i := i0
 			if w == panelWidth {
+				if br {
+					bias := zp
+					if e != nil && e.bias != nil {
+						bias = unsafe.Add(e.bias, j0*4)
+					}
+					for ; i+8 <= i1; i += 8 {
+						avx512Gemm8x32BR(k, unsafe.Add(ap, i*lda*4), lda*4, bp, unsafe.Add(cp, (i*ldc+j0)*4), ldc*4, bias, relu)
+					}
+				}
 				for ; i+8 <= i1; i += 8 {
 					avx512Gemm8x32(k, unsafe.Add(ap, i*lda*4), lda*4, bp, tile)
 					avx512Store8x32(tile, cp, i*ldc+j0, ldc, j0, e)
@@ -48,6 +63,19 @@ func gemmAVX512(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc
 					kern1x32(k, unsafe.Add(ap, i*lda*4), bp, cp, i*ldc+j0, j0, e)
 				}
 			} else {
+				if br {
+					bias := zp
+					if e != nil && e.bias != nil {
+						bias = unsafe.Add(e.bias, j0*4)
+					}
+					for ; i+12 <= i1; i += 12 {
+						avx512Gemm12x16BR(k, unsafe.Add(ap, i*lda*4), lda*4, bp, unsafe.Add(cp, (i*ldc+j0)*4), ldc*4, bias, relu)
+					}
+				}
+				for ; i+12 <= i1; i += 12 {
+					avx512Gemm12x16(k, unsafe.Add(ap, i*lda*4), lda*4, bp, tile)
+					store12x16(tile, cp, i*ldc+j0, ldc, j0, e)
+				}
 				for ; i+4 <= i1; i += 4 {
 					kern4x16(k, unsafe.Add(ap, i*lda*4), lda, bp, cp, i*ldc+j0, ldc, j0, e)
 				}
@@ -213,6 +241,24 @@ func kern1x16(k int, a unsafe.Pointer, b unsafe.Pointer, c unsafe.Pointer, co, j
 //
 //go:noescape
 func avx512Gemm8x32(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, tile unsafe.Pointer)
+
+// avx512Gemm8x32BR (assembly, gemm_avx512_amd64.s) is avx512Gemm8x32 storing straight to
+// C at c (rows ldc bytes apart) after adding the 32 floats at bias and, if relu, clamping
+// at zero.
+//
+//go:noescape
+func avx512Gemm8x32BR(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, c unsafe.Pointer, ldc int, bias unsafe.Pointer, relu bool)
+
+// avx512Gemm12x16BR is avx512Gemm12x16 with avx512Gemm8x32BR's fused bias and ReLU.
+//
+//go:noescape
+func avx512Gemm12x16BR(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, c unsafe.Pointer, ldc int, bias unsafe.Pointer, relu bool)
+
+// avx512Gemm12x16 (assembly, gemm_avx512_amd64.s) is avx512Gemm8x32 for a 16-column B
+// panel and 12 rows of A, to the 192 floats at tile (64-byte aligned).
+//
+//go:noescape
+func avx512Gemm12x16(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, tile unsafe.Pointer)
 
 // avx512Store8x32 applies e to the 8×32 tile t and stores it at element co of c (row
 // stride ldc, output channel j). The tile is apart from c so that a residual aliasing c

@@ -20,6 +20,12 @@ func gemmAVX2(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc i
 	cp := unsafe.Pointer(unsafe.SliceData(c))
 	mc := max(12, gemmL2Floats/k/12*12)
 	var tile [96]float32
+	// br: at most a bias and a ReLU, applied by avx2Gemm6x16BR as it stores (a residual
+	// may alias C, a PReLU needs its slopes: those go through the tile).
+	br := e == nil || (e.res == nil && (e.act == ActNone || e.act == ActReLU))
+	relu := e != nil && e.act == ActReLU
+	var zero [Lanes]float32 // the bias when there is none
+	zp := unsafe.Pointer(&zero)
 	for i0 := 0; i0 < m; i0 += mc {
 		i1 := min(m, i0+mc)
 		for j0 := 0; j0 < n; j0 += panelWidth {
@@ -28,6 +34,15 @@ func gemmAVX2(m, n, k int, a []float32, lda int, pb *PackedB, c []float32, ldc i
 			for h := 0; h < w; h += Lanes {
 				b := unsafe.Add(bp, h*4)
 				i := i0
+				if br {
+					bias := zp
+					if e != nil && e.bias != nil {
+						bias = unsafe.Add(e.bias, (j0+h)*4)
+					}
+					for ; i+6 <= i1; i += 6 {
+						avx2Gemm6x16BR(k, unsafe.Add(ap, i*lda*4), lda*4, b, w*4, unsafe.Add(cp, (i*ldc+j0+h)*4), ldc*4, bias, relu)
+					}
+				}
 				for ; i+6 <= i1; i += 6 {
 					avx2Gemm6x16(k, unsafe.Add(ap, i*lda*4), lda*4, b, w*4, &tile)
 					avx2Store6x16(&tile, cp, i*ldc+j0+h, ldc, j0+h, e)
@@ -155,6 +170,12 @@ func avx2Kern1x16(k int, a unsafe.Pointer, b unsafe.Pointer, bs int, c unsafe.Po
 //
 //go:noescape
 func avx2Gemm6x16(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, bs int, tile *[96]float32)
+
+// avx2Gemm6x16BR (assembly, gemm_avx2_amd64.s) is avx2Gemm6x16 storing straight to C at c
+// (rows ldc bytes apart) after adding the 16 floats at bias and, if relu, clamping at zero.
+//
+//go:noescape
+func avx2Gemm6x16BR(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, bs int, c unsafe.Pointer, ldc int, bias unsafe.Pointer, relu bool)
 
 // avx2Store6x16 applies e to the 6×16 tile and stores it at element co of c (row stride
 // ldc, output channel j). The tile is apart from c so that a residual aliasing c is read

@@ -36,6 +36,11 @@ func planarSIMD(v impl, x []float32, h, w int, pw *PlanarConvWeights, y []float3
 	wb := unsafe.Pointer(unsafe.SliceData(pw.w))
 	var tileBuf [12*Lanes + 16]float32
 	tile := align64(unsafe.Pointer(&tileBuf[0]))
+	// br: at most a bias and a ReLU, which avx512Conv12x16BR applies as it stores.
+	br := e == nil || (e.res == nil && (e.act == ActNone || e.act == ActReLU))
+	relu := e != nil && e.act == ActReLU
+	var zero [Lanes]float32 // the bias when there is none
+	zp := unsafe.Pointer(&zero)
 	for oy := 0; oy < oh; oy++ {
 		ky0, ky1 := 0, g.KH
 		for ky0 < g.KH && oy*g.StrideH-g.PadTop+ky0*g.DilationH < 0 {
@@ -51,10 +56,31 @@ func planarSIMD(v impl, x []float32, h, w int, pw *PlanarConvWeights, y []float3
 			}
 			if taps <= maxPlanarTaps && ky0 == 0 && ky1 == g.KH {
 				iy := oy*g.StrideH - g.PadTop
+				if br {
+					bias := zp
+					if e != nil && e.bias != nil {
+						bias = unsafe.Add(e.bias, cb*4)
+					}
+					for ; ox+12 <= ox1; ox += 12 {
+						ix := ox*g.StrideW - g.PadLeft
+						avx512Conv12x16BR(&offs[0], len(offs), unsafe.Add(xp, (iy*w+ix)*4), g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP*4,
+							unsafe.Add(yp, ((oy*ow+ox)*pw.coutP+cb)*4), pw.coutP*4, bias, relu)
+					}
+				}
 				for ; ox+12 <= ox1; ox += 12 {
 					ix := ox*g.StrideW - g.PadLeft
 					avx512Conv12x16(&offs[0], len(offs), unsafe.Add(xp, (iy*w+ix)*4), g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP*4, tile)
 					store12x16(tile, yp, (oy*ow+ox)*pw.coutP+cb, pw.coutP, cb, e)
+				}
+				if ox < ox1 && ox1-ox0 >= 12 && (e == nil || e.res == nil) {
+					// The last interior pixels: one more tile ending at ox1, recomputing
+					// some of the previous one's (harmless without a residual, which
+					// may alias y), instead of up to 11 pixels through planarPixel.
+					ox = ox1 - 12
+					ix := ox*g.StrideW - g.PadLeft
+					avx512Conv12x16(&offs[0], len(offs), unsafe.Add(xp, (iy*w+ix)*4), g.StrideW*4, unsafe.Add(wb, cb*4), pw.coutP*4, tile)
+					store12x16(tile, yp, (oy*ow+ox)*pw.coutP+cb, pw.coutP, cb, e)
+					ox = ox1
 				}
 				for ; ox+6 <= ox1; ox += 6 {
 					ix := ox*g.StrideW - g.PadLeft
@@ -153,9 +179,42 @@ func convDirectSIMD(v impl, x []float32, h, w int, cw *ConvWeights, y, scratch [
 	yp := unsafe.Pointer(unsafe.SliceData(y))
 	var tileBuf [12*Lanes + 16]float32
 	tile := align64(unsafe.Pointer(&tileBuf[0]))
+	// br: at most a bias and a ReLU, which avx512Conv12x16BR applies as it stores.
+	br := e == nil || (e.res == nil && (e.act == ActNone || e.act == ActReLU))
+	relu := e != nil && e.act == ActReLU
+	var zero [Lanes]float32 // the bias when there is none
+	bias := unsafe.Pointer(&zero)
+	if e != nil && e.bias != nil {
+		bias = e.bias
+	}
+	// Rows whose width leaves many pixels outside the 12-pixel tiles (UltraFace's 5-wide
+	// heads, its 40-wide RFB branches: 3 tiles and 4 single pixels a row) run as virtual
+	// rows instead when that costs less: a tiled pixel counts 4, one in planar6 6, a
+	// single one (latency-bound) 16, a dropped padding pixel as a tiled one.
+	last := (oh-1)*d.rs/max(d.s, 1) + ow - 1 // the last real pixel, as a virtual one
+	rowCost := oh * (ow/12*12*4 + ow%12/6*6*6 + ow%12%6*16)
+	virtCost := (last+1)/12*12*4 + (last+1)%12*16
+	if vw, ok := d.virtualWidth(); ok && virtCost < rowCost {
+		p := 0
+		for ; p+11 <= last; p += 12 {
+			avx512Conv12x16(&offs[0], len(offs), unsafe.Add(d.x, p*s), s, wt, Lanes*4, tile)
+			storeVirtual(tile, 12, p, vw, ow, yp, e)
+		}
+		for ; p <= last; p++ {
+			if p%vw < ow {
+				direct1(unsafe.Add(d.x, p*s), offs, wt, yp, e, (p/vw*ow+p%vw)*Lanes)
+			}
+		}
+		return true
+	}
 	for oy := 0; oy < oh; oy++ {
 		row := unsafe.Add(d.x, oy*d.rs)
 		ox := 0
+		if br {
+			for ; ox+12 <= ow; ox += 12 {
+				avx512Conv12x16BR(&offs[0], len(offs), unsafe.Add(row, ox*s), s, wt, Lanes*4, unsafe.Add(yp, (oy*ow+ox)*Lanes*4), Lanes*4, bias, relu)
+			}
+		}
 		for ; ox+12 <= ow; ox += 12 {
 			avx512Conv12x16(&offs[0], len(offs), unsafe.Add(row, ox*s), s, wt, Lanes*4, tile)
 			store12x16(tile, yp, (oy*ow+ox)*Lanes, Lanes, 0, e)
@@ -189,6 +248,47 @@ func direct1(x unsafe.Pointer, offs []int32, wt unsafe.Pointer, y unsafe.Pointer
 		c0 = e.finish(c0, 0, out)
 	}
 	c0.Store(ptrAt(y, out))
+	archsimd.ClearAVXUpperBits()
+}
+
+// virtualWidth returns how many pixel steps (s) one output row step (rs) is, and whether
+// it is a whole number. When it is, the output can be taken as one long row of vw-pixel
+// "virtual" rows whose last vw-ow pixels are garbage, computed and dropped: their taps wrap
+// into the padding and the next row, which lies inside the padded copy as long as the
+// virtual pixel comes no later than the last real one. Narrow outputs (UltraFace's 5-wide
+// 3×3 heads) then fill whole register tiles instead of running pixel by pixel.
+func (d *directInput) virtualWidth() (vw int, ok bool) {
+	if d.s <= 0 || d.rs%d.s != 0 {
+		return 0, false
+	}
+	return d.rs / d.s, true
+}
+
+// avx512Conv12x16BR (assembly, planar_avx512_amd64.s) is avx512Conv12x16 storing the 12
+// pixels straight to the output at c (ldc bytes apart) after adding the 16 floats at bias
+// and, if relu, clamping at zero.
+//
+//go:noescape
+func avx512Conv12x16BR(offs *int32, n int, x unsafe.Pointer, s int, wt unsafe.Pointer, ws int, c unsafe.Pointer, ldc int, bias unsafe.Pointer, relu bool)
+
+// storeVirtual applies e to the n pixels × 16 channels of tile, virtual pixels p.. of
+// directInput.virtualWidth's rows vw wide, and stores those that are real (column < ow)
+// into y (16 channels per pixel).
+func storeVirtual(t unsafe.Pointer, n, p, vw, ow int, y unsafe.Pointer, e *epiPtrs) {
+	oy, ox := p/vw, p%vw
+	for q := 0; q < n; q++ {
+		if ox < ow {
+			o := (oy*ow + ox) * Lanes
+			v := load(t, q*Lanes)
+			if e != nil {
+				v = e.finish(v, 0, o)
+			}
+			v.Store(ptrAt(y, o))
+		}
+		if ox++; ox == vw {
+			oy, ox = oy+1, 0
+		}
+	}
 	archsimd.ClearAVXUpperBits()
 }
 
