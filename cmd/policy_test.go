@@ -185,17 +185,7 @@ func post(t *testing.T, url, contentType, body string, v any) int {
 // subnormal — is refused by check, eval and serve (exit 2, one line) and by /v1/check (400),
 // and every message gives the same reason, the one scorer.ValidateThreshold gives.
 func TestThresholdRefusedEverywhere(t *testing.T) {
-	dir := t.TempDir()
-	data, _ := probImage(t, 0.9)
-	for _, name := range []string{"live/a.png", "spoof/b.png"} {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, data := twoImageDataset(t)
 	url := serveAt(t, scorer.DefaultThreshold)
 	for _, tt := range []struct {
 		value  string
@@ -242,17 +232,7 @@ func TestThresholdRefusedEverywhere(t *testing.T) {
 // scorer.ParseFaces/ParseCrops/ParseBox's one message from check, eval and serve (exit 2, one
 // line) and from /v1/check (400), as a threshold does.
 func TestSettingsRefusedEverywhere(t *testing.T) {
-	dir := t.TempDir()
-	data, _ := probImage(t, 0.9)
-	for _, name := range []string{"live/a.png", "spoof/b.png"} {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, data := twoImageDataset(t)
 	url := serveAt(t, scorer.DefaultThreshold)
 	parsers := map[string]func(string) error{
 		"faces": func(v string) error { _, err := scorer.ParseFaces(v); return err },
@@ -293,4 +273,22 @@ func TestSettingsRefusedEverywhere(t *testing.T) {
 			}
 		})
 	}
+}
+
+// twoImageDataset writes one image of prob_real 0.9 as live/a.png and spoof/b.png under a
+// temporary directory: something for check and eval to read before they refuse a flag.
+func twoImageDataset(t *testing.T) (dir string, data []byte) {
+	t.Helper()
+	dir = t.TempDir()
+	data, _ = probImage(t, 0.9)
+	for _, name := range []string{"live/a.png", "spoof/b.png"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, data
 }
