@@ -97,8 +97,7 @@ func (o *EvalOptions) loadScores(ctx context.Context, spec string, ds *dataset.D
 	if err != nil {
 		return nil, 0, err
 	}
-	results := make([]*scorer.Result, len(ds.Items))
-	from := make([]string, len(ds.Items)) // the part each result came from
+	merged := scorefile.NewMerged(ds)
 	unmatched := 0
 	for _, p := range parts {
 		r, err := p.open(ctx)
@@ -115,24 +114,12 @@ func (o *EvalOptions) loadScores(ctx context.Context, spec string, ds *dataset.D
 			return nil, 0, &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
 		}
 		unmatched += n
-		for i, res := range got {
-			if res == nil {
-				continue
-			}
-			if results[i] != nil {
-				return nil, 0, cmdutil.UsageError("%s has results in two score files: %s and %s (were two runs given the same shard?)",
-					ds.Items[i].Key, from[i], p.name)
-			}
-			results[i], from[i] = res, p.name
+		if err := merged.Add(p.name, got); err != nil {
+			return nil, 0, cmdutil.UsageError("%v", err)
 		}
 	}
+	results, missing := merged.Results()
 	if len(parts) > 1 {
-		var missing []string
-		for i, res := range results {
-			if res == nil {
-				missing = append(missing, ds.Items[i].Key)
-			}
-		}
 		if len(missing) > 0 {
 			shown := missing[:min(len(missing), 5)]
 			more := ""

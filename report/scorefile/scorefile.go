@@ -165,6 +165,46 @@ func Match(ds *dataset.Dataset, lines []Line, name string) (results []*scorer.Re
 	return results, unmatched, nil
 }
 
+// Merged gathers the results of several score files of one dataset (the part files of a bulk
+// run, one per shard): Add each file's results as Match returns them, then Results. An item
+// with results in two files is an error naming both (two runs given the same shard).
+type Merged struct {
+	ds      *dataset.Dataset
+	results []*scorer.Result
+	from    []string // the file each result came from
+}
+
+// NewMerged returns an empty merge for ds's items.
+func NewMerged(ds *dataset.Dataset) *Merged {
+	return &Merged{ds: ds, results: make([]*scorer.Result, len(ds.Items)), from: make([]string, len(ds.Items))}
+}
+
+// Add takes the results Match gave for the score file name.
+func (m *Merged) Add(name string, results []*scorer.Result) error {
+	for i, res := range results {
+		if res == nil {
+			continue
+		}
+		if m.results[i] != nil {
+			return fmt.Errorf("%s has results in two score files: %s and %s (were two runs given the same shard?)",
+				m.ds.Items[i].Key, m.from[i], name)
+		}
+		m.results[i], m.from[i] = res, name
+	}
+	return nil
+}
+
+// Results returns each item's result (nil where no file has one) and the keys of the items no
+// file has, in dataset order.
+func (m *Merged) Results() (results []*scorer.Result, missing []string) {
+	for i, res := range m.results {
+		if res == nil {
+			missing = append(missing, m.ds.Items[i].Key)
+		}
+	}
+	return m.results, missing
+}
+
 // Write writes results (indexed like the dataset's items; nil ones are left out) as NDJSON to
 // name, each with File set to its item's key so that the file is found again from any working
 // directory. The file is replaced atomically.

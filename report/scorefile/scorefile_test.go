@@ -80,3 +80,56 @@ func TestReadProblems(t *testing.T) {
 		})
 	}
 }
+
+// Merged takes the parts of a bulk run: disjoint parts merge, items in no part are listed in
+// dataset order, and an item in two parts is refused naming both.
+func TestMerged(t *testing.T) {
+	dir := t.TempDir()
+	datasettest.WriteFiles(t, dir, map[string]string{"live/a.jpg": "x", "live/b.jpg": "x", "spoof/c.jpg": "x"})
+	ds, err := dataset.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := func(p float64) *scorer.Result { return &scorer.Result{Status: scorer.StatusOK, ProbReal: p} }
+	for _, tt := range []struct {
+		name        string
+		parts       [][]*scorer.Result
+		wantErr     string
+		wantMissing []string
+	}{
+		{"disjoint", [][]*scorer.Result{{r(0.1), nil, nil}, {nil, nil, r(0.3)}}, "", []string{ds.Items[1].Key}},
+		{"complete", [][]*scorer.Result{{r(0.1), r(0.2), nil}, {nil, nil, r(0.3)}}, "", nil},
+		{"overlap", [][]*scorer.Result{{r(0.1), r(0.2), nil}, {nil, r(0.2), r(0.3)}},
+			ds.Items[1].Key + " has results in two score files: part-0 and part-1", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := NewMerged(ds)
+			var err error
+			for k, p := range tt.parts {
+				if err = m.Add("part-"+string(rune('0'+k)), p); err != nil {
+					break
+				}
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			results, missing := m.Results()
+			if strings.Join(missing, ",") != strings.Join(tt.wantMissing, ",") {
+				t.Errorf("missing %v, want %v", missing, tt.wantMissing)
+			}
+			for i, res := range results {
+				for _, p := range tt.parts {
+					if p[i] != nil && res != p[i] {
+						t.Errorf("item %d: %v, want the part's %v", i, res, p[i])
+					}
+				}
+			}
+		})
+	}
+}
