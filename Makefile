@@ -26,7 +26,7 @@ ENGINE ?= $(eval ENGINE := $(shell if docker info >/dev/null 2>&1; then echo doc
 # (Apache-2.0, MIT) and the Go modules the binary links.
 IMAGE_LICENSES := LicenseRef-spoofsense AND Apache-2.0 AND MIT AND BSD-3-Clause AND BSD-2-Clause AND CC-BY-4.0 AND OFL-1.1 AND (FTL OR GPL-2.0-or-later)
 
-.PHONY: all build models demo deps test test-arm64 bench bench-decode bench-all mutation fuzz-short clean image image-test image-load engine
+.PHONY: all build models demo deps test test-arm64 bench bench-decode bench-e2e bench-all mutation fuzz-short clean image image-test image-load engine
 
 all: build
 
@@ -140,6 +140,10 @@ bench:
 ## OpenCV's cv2.imdecode (libjpeg-turbo, one thread), alternately, one core, with the ratio
 bench-decode:
 	preprocess/internal/jpeg/bench/bench-decode.sh $(SHARED) $(or $(ROUNDS),3)
+
+## bench-e2e: spoofsense check against the OpenCV pipeline on 200 dev photos, one core, CPU time (cmd/check/bench-opencv.sh)
+bench-e2e: build
+	SHARED=$(SHARED) cmd/check/bench-opencv.sh
 
 ## bench-all: every benchmark of every package (end to end, check, serve load, kernels)
 bench-all:
