@@ -1,7 +1,8 @@
 // Package scorefile owns score files: NDJSON files of scorer results, one per line (the output
 // of `check -o ndjson` and of eval --save-scores), read with every bad line reported, matched to
-// a dataset's items by file name, written back with the items' keys, and turned into the
-// metrics samples an evaluation counts.
+// a dataset's items by file name, merged when a bulk run left one part file per shard
+// (Merged), written back with the items' keys, and turned into the metrics samples an
+// evaluation counts.
 package scorefile
 
 import (
