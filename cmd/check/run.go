@@ -183,11 +183,12 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		stats pool.Stats
 		fatal error
 	)
-	if out != nil {
-		stats, fatal = pool.Run(ctx, pool.Options{Workers: opts.Workers}, inputs, p.process, emit)
-	} else if err := enc.Begin(); err != nil {
-		fatal = fmt.Errorf("write results: %w", err)
-	} else {
+	if out == nil { // --out writes its own header, when it composes the output
+		if err := enc.Begin(); err != nil {
+			fatal = fmt.Errorf("write results: %w", err)
+		}
+	}
+	if fatal == nil {
 		stats, fatal = pool.Run(ctx, pool.Options{Workers: opts.Workers}, inputs, p.process, emit)
 	}
 	complete := stats.Complete
