@@ -58,30 +58,20 @@
 // CPU milliseconds per Run on one core (`make bench`, which runs benchcmp.sh: the test
 // binary's CPU time for 220 runs minus that for 20, over 200, pinned with taskset, beside
 // the same for `ort-bench --threads 1`, onnxruntime 1.30, on the same models, in the same
-// run), 2026-12-01, "AMD EPYC" (KVM, AVX-512), Go 1.26.8, on a machine shared with other
-// builds (load 7–12 on 2 cores: wall times were up to 5× their quiet values, CPU times
-// agree within ±8% between runs). The avx2 rows are what a CPU without AVX-512 runs
+// run; BENCH_COUNT=3), 2026-12-01, "AMD EPYC" (KVM, AVX-512, Zen 5), Go 1.26.8, on the
+// final build of issue 16, on a machine shared with other builds (CPU times agree within
+// ±8% between runs; wall times do not). The avx2 rows are what a CPU without AVX-512 runs
 // (SPOOFSENSE_KERNELS=avx2, or GODEBUG=cpu.avx512f=off: the same within noise); portable
 // is the amd64 build without GOEXPERIMENT=simd (`go install`), which runs the same
-// channels-last convolutions as the others with the portable Go kernels (its column is
-// from another run of the same comparison, taken when it moved off its own NCHW path,
-// which was 1.3–1.65× faster). arm64 builds run
-// the NEON kernels, whose speed is not measured (no arm64 machine here; the tests run them
-// under qemu):
+// channels-last convolutions as the others with the portable Go kernels (1.3–1.65× slower
+// than its former NCHW path). arm64 builds run the NEON kernels, whose speed is not
+// measured (no arm64 machine here; the tests run them under qemu):
 //
 //	model               avx512   avx2      portable   onnxruntime   avx512 / avx2 / portable vs ort
-//	MiniFASNetV2        0.46 ms  0.84 ms    8.6 ms      1.16 ms      0.39 / 0.72 / 7.2
-//	MiniFASNetV1SE      0.50 ms  0.91 ms    8.8 ms      1.14 ms      0.44 / 0.80 / 7.9
-//	UltraFace RFB-320   1.17 ms  1.87 ms   24.2 ms      1.22 ms      0.95 / 1.53 / 20.3
-//	MiniFASNetV2SE-128  1.19 ms  2.28 ms   19.9 ms      4.91 ms      0.24 / 0.46 / 4.0
-//
-// The UltraFace row (avx512 and avx2 columns) is from 2026-12-01 after the depthwise row
-// kernels, the 12×16 and bias/ReLU-fused GEMM and conv tiles and the virtual-row direct
-// convolutions (benchcmp.sh with only those two variants, BENCH_COUNT=5; the same run gave
-// MiniFASNetV2 0.39 / 0.70, MiniFASNetV1SE 0.43 / 0.73, MiniFASNetV2SE-128 0.23 / 0.42).
-// onnxruntime's CPU per run was 1.22 ms in that run, 1.17–1.18 ms in others: against that,
-// 0.99 / 1.58; wall-time minimums gave 1.03 / 1.66. The same script on the commit before
-// this work: 1.25 / 1.91. The portable column is the earlier one (kernels unchanged by it).
+//	MiniFASNetV2        0.45 ms  0.83 ms    8.9 ms      1.23 ms      0.37 / 0.67 / 7.3
+//	MiniFASNetV1SE      0.49 ms  0.86 ms    8.7 ms      1.17 ms      0.42 / 0.73 / 7.5
+//	UltraFace RFB-320   1.18 ms  1.98 ms   25.0 ms      1.23 ms      0.96 / 1.61 / 20.4
+//	MiniFASNetV2SE-128  1.17 ms  2.11 ms   20.3 ms      4.91 ms      0.24 / 0.43 / 4.1
 //
 // The AVX2 GEMM runs at ~125 GFLOP/s, which is one core's peak for 256-bit FMAs here (two
 // per cycle × 8 lanes × 2 FLOP at ~3.9 GHz; AVX-512 doubles it to ~250): UltraFace on
