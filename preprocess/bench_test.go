@@ -31,7 +31,9 @@ func BenchmarkDetectorInput(b *testing.B) {
 	img := decodeDev(b, "image_T1.jpg")
 	dst := make([]float32, TensorLen(detIn()))
 	for b.Loop() {
-		DetectorInput(img, detIn(), dst)
+		if _, err := DetectorInput(img, detIn(), dst); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

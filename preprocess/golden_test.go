@@ -122,7 +122,10 @@ func TestGoldenDetectorInput(t *testing.T) {
 	for _, g := range loadGolden(t) {
 		img := decodeDev(t, g.File)
 		want := fixtures.ReadFloat32(t, "golden", "pipeline", g.File[:len(g.File)-4]+"_detector_input.f32")
-		got := DetectorInput(img, detIn(), nil)
+		got, err := DetectorInput(img, detIn(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d values, golden has %d", g.File, len(got), len(want))
 		}

@@ -13,11 +13,10 @@ func TensorLen(in models.Input) int { return 3 * in.Width * in.Height }
 
 // DetectorInput writes the detector input in describes (UltraFace's in models.Manifest: the
 // whole image resized to 320×240, aspect ratio not kept) for img into dst and returns it, as
-// Tensor does for the whole image. dst is reused when it holds TensorLen(in) values (then
-// nothing is allocated) and allocated otherwise.
-func DetectorInput(img *Image, in models.Input, dst []float32) []float32 {
-	dst, _ = Tensor(img, img.Bounds(), in, dst) // the whole image is never outside itself
-	return dst
+// Tensor does for the whole image; an empty image is an error. dst is reused when it holds
+// TensorLen(in) values (then nothing is allocated) and allocated otherwise.
+func DetectorInput(img *Image, in models.Input, dst []float32) ([]float32, error) {
+	return Tensor(img, img.Bounds(), in, dst)
 }
 
 // CropFace writes the anti-spoof net input in describes for the face box at the given scale

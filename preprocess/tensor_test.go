@@ -56,7 +56,10 @@ func TestMultiCropWindowsShareTheCentre(t *testing.T) {
 
 func TestDetectorInputValues(t *testing.T) {
 	img := flatImage(640, 480, 255, 127, 0)
-	dst := DetectorInput(img, detIn(), make([]float32, TensorLen(detIn())))
+	dst, err := DetectorInput(img, detIn(), make([]float32, TensorLen(detIn())))
+	if err != nil {
+		t.Fatal(err)
+	}
 	plane := detIn().Width * detIn().Height
 	for c, want := range []float32{1, 0, -127.0 / 128} {
 		for i := c * plane; i < (c+1)*plane; i++ {
@@ -119,7 +122,7 @@ func TestTensorFunctionsDoNotAllocate(t *testing.T) {
 	crop := make([]float32, TensorLen(cropIn()))
 	box := Box{120, 110, 175, 250}
 	di, ci, scale := detIn(), cropIn(), scaleV2()
-	if n := testing.AllocsPerRun(5, func() { DetectorInput(img, di, det) }); n != 0 {
+	if n := testing.AllocsPerRun(5, func() { _, _ = DetectorInput(img, di, det) }); n != 0 {
 		t.Errorf("DetectorInput allocates %.0f times with dst given", n)
 	}
 	if n := testing.AllocsPerRun(5, func() { _, _, _ = CropFace(img, box, scale, ci, crop) }); n != 0 {

@@ -158,3 +158,22 @@ func TestGeneratedInputs(t *testing.T) {
 		})
 	}
 }
+
+// An empty image from a Go caller is an input error, not a run on whatever the detector's
+// input buffer held from the image before it.
+func TestScoreEmptyImage(t *testing.T) {
+	var cache scorerCache
+	s := cache.get(t, Options{})
+	data, err := os.ReadFile(devImage(t, "image_T1.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ScoreReader(context.Background(), bytes.NewReader(data), "image_T1.jpg"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Score(context.Background(), &preprocess.Image{})
+	var inErr *InputError
+	if !errors.As(err, &inErr) || res.Status != StatusError || res.Verdict != "" {
+		t.Fatalf("Score(empty image) = status %q verdict %q, err %v; want an *InputError and an error result", res.Status, res.Verdict, err)
+	}
+}

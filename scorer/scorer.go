@@ -483,7 +483,9 @@ func (s *Scorer) Score(ctx context.Context, img *preprocess.Image) (Result, erro
 
 	// Detect.
 	t := time.Now()
-	preprocess.DetectorInput(img, s.detInfo.Input, st.detIn)
+	if _, err := preprocess.DetectorInput(img, s.detInfo.Input, st.detIn); err != nil {
+		return s.fail(res, &InputError{Name: "image", Err: err})
+	}
 	out, err := st.detector.RunFloat32(ctx, st.detIn)
 	if err != nil {
 		return s.fail(res, fmt.Errorf("face detector: %w", err))
